@@ -1,0 +1,28 @@
+"""botocore settings shared by every AWS client of the function.
+
+Explicit timeouts and the standard retry mode, sized so that the slowest path of a login
+(see WORST_CASE_CALL_SECONDS and template.yaml's Timeout) still answers inside the function's timeout
+with the guide's 500 instead of being killed by Lambda.
+"""
+
+from botocore.config import Config
+
+CONNECT_TIMEOUT_SECONDS = 0.5
+READ_TIMEOUT_SECONDS = 1.0
+MAX_ATTEMPTS = 2  # the first try plus one retry
+MAX_RETRY_BACKOFF_SECONDS = 1.0  # standard mode: random(0, 1) * 2**0 before the only retry
+
+CLIENT_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    tcp_keepalive=True,
+)
+
+# The longest one AWS call can take before botocore gives up.
+WORST_CASE_CALL_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + MAX_RETRY_BACKOFF_SECONDS
+
+# The most AWS calls a login waits on one after another: SSM on a cold start, the attempt gate
+# (two conditional writes past the threshold, the user read running beside them), the channels
+# Query (the attempt reset running beside it) or the failure record.
+SEQUENTIAL_CALLS_PER_LOGIN = 4

@@ -1,0 +1,38 @@
+"""What browsers are told: CORS (ASVS 3.4.2, 14.3.2) and the headers every answer carries.
+
+Written here rather than with Powertools' CORSConfig because that one always allows five
+request headers, echoes any origin under "*", and never sends `Vary: Origin`.
+"""
+
+from __future__ import annotations
+
+ALLOWED_METHOD = "POST"
+ALLOWED_HEADERS = "Content-Type"
+PREFLIGHT_MAX_AGE_SECONDS = 7200  # Chromium's ceiling
+
+# On every answer, errors included: login answers must not be cached or sniffed into HTML.
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def cors_headers(origin: str | None, allowed_origins: tuple[str, ...]) -> dict[str, str]:
+    """`*` for any origin when allowed; otherwise the caller's origin if listed, and `Vary: Origin`."""
+    if "*" in allowed_origins:
+        return {"Access-Control-Allow-Origin": "*"}
+    headers = {"Vary": "Origin"}
+    if origin and origin.rstrip("/") in allowed_origins:
+        headers["Access-Control-Allow-Origin"] = origin
+    return headers
+
+
+def preflight_headers(origin: str | None, allowed_origins: tuple[str, ...]) -> dict[str, str]:
+    """The answer to OPTIONS: only the one method and the one header the endpoint uses."""
+    headers = cors_headers(origin, allowed_origins)
+    if "Access-Control-Allow-Origin" in headers:
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": ALLOWED_METHOD,
+                "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+                "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_SECONDS),
+            }
+        )
+    return headers

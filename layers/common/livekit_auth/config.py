@@ -1,0 +1,103 @@
+"""Every setting of the service, read from the environment in one place.
+
+The stack sets these on the function (template.yaml); `make run` sets the same names locally.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from livekit_auth.errors import ConfigurationError
+
+DEFAULT_TOKEN_TTL_SECONDS = 6 * 3600
+DEFAULT_BCRYPT_ROUNDS = 12
+DEFAULT_SECRET_MAX_AGE_SECONDS = 300
+DEFAULT_LOCKOUT_THRESHOLD = 5
+DEFAULT_LOCKOUT_MAX_SECONDS = 15 * 60
+MIN_SECRET_BYTES = 32  # LiveKit's server refuses shorter API secrets
+
+
+@dataclass(frozen=True)
+class TableNames:
+    users: str
+    channels: str
+    attempts: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    tables: TableNames
+    livekit_url: str
+    # SSM parameter names (deployed) or literal values (local use, as the guide names them).
+    api_key_parameter: str
+    api_secret_parameter: str
+    api_key: str
+    api_secret: str
+    secret_max_age_seconds: int
+    token_ttl_seconds: int
+    bcrypt_rounds: int
+    allowed_origins: tuple[str, ...]
+    lockout_threshold: int
+    lockout_max_seconds: int
+    local_mode: bool
+
+    @property
+    def credentials_from_ssm(self) -> bool:
+        return bool(self.api_key_parameter and self.api_secret_parameter)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raise ConfigurationError naming the bad variable."""
+    env = os.environ if env is None else env
+    return Settings(
+        tables=table_names(env),
+        livekit_url=env.get("LIVEKIT_SERVER_URL") or env.get("LIVEKIT_HOST", ""),
+        api_key_parameter=env.get("LIVEKIT_API_KEY_PARAMETER", ""),
+        api_secret_parameter=env.get("LIVEKIT_API_SECRET_PARAMETER", ""),
+        api_key=env.get("LIVEKIT_SERVER_API_KEY", ""),
+        api_secret=env.get("LIVEKIT_SERVER_API_SECRET", ""),
+        secret_max_age_seconds=_int(env, "LIVEKIT_SECRET_MAX_AGE_SECONDS", DEFAULT_SECRET_MAX_AGE_SECONDS, 0, 86400),
+        token_ttl_seconds=_int(env, "TOKEN_TTL_SECONDS", DEFAULT_TOKEN_TTL_SECONDS, 60, 7 * 86400),
+        bcrypt_rounds=bcrypt_rounds(env),
+        allowed_origins=allowed_origins(env),
+        lockout_threshold=_int(env, "LOCKOUT_THRESHOLD", DEFAULT_LOCKOUT_THRESHOLD, 2, 100),
+        lockout_max_seconds=_int(env, "LOCKOUT_MAX_SECONDS", DEFAULT_LOCKOUT_MAX_SECONDS, 1, 86400),
+        local_mode=env.get("LOCAL_MODE", "").lower() in {"1", "true", "yes"},
+    )
+
+
+def table_names(env: Mapping[str, str] | None = None) -> TableNames:
+    env = os.environ if env is None else env
+    return TableNames(
+        users=env.get("USERS_TABLE", ""),
+        channels=env.get("CHANNELS_TABLE", ""),
+        attempts=env.get("ATTEMPTS_TABLE", ""),
+    )
+
+
+def bcrypt_rounds(env: Mapping[str, str] | None = None) -> int:
+    """The cost for new hashes; the function and authctl share it so both hash alike."""
+    env = os.environ if env is None else env
+    return _int(env, "BCRYPT_ROUNDS", DEFAULT_BCRYPT_ROUNDS, 4, 31)
+
+
+def allowed_origins(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    env = os.environ if env is None else env
+    raw = env.get("ALLOWED_ORIGINS", "*")
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    return origins or ("*",)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}")
+    return value

@@ -1,0 +1,67 @@
+"""Domain outcomes that are not a success.
+
+They carry no HTTP status: the handler is the one place that maps them to the guide's answers.
+"""
+
+
+class LoginRefused(Exception):
+    """Base for every refusal the client is told about (4xx)."""
+
+
+class InvalidCredentials(LoginRefused):
+    """Unknown username or wrong password: deliberately indistinguishable."""
+
+
+class AccountInactive(LoginRefused):
+    """The password verified but the account is disabled."""
+
+
+class UserDataNotFound(LoginRefused):
+    """The password verified but the user has no record in the channels table."""
+
+
+class NoChannels(LoginRefused):
+    """The user's channel record exists and grants no channel."""
+
+
+class AccountLocked(LoginRefused):
+    """Too many consecutive failures: refused without checking the password."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"locked for {retry_after_seconds}s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ConfigurationError(Exception):
+    """The deployment is misconfigured (a missing table name, a weak secret...): a 500, logged."""
+
+
+# Administration (authctl): refusals that leave the tables unchanged.
+
+
+class AdminError(Exception):
+    """Base for a refused admin change; the message is shown to the operator."""
+
+
+class UserExists(AdminError):
+    pass
+
+
+class UnknownUser(AdminError):
+    pass
+
+
+class ChannelExists(AdminError):
+    pass
+
+
+class UnknownChannel(AdminError):
+    pass
+
+
+class NotGranted(AdminError):
+    pass
+
+
+class MissingTable(AdminError):
+    pass

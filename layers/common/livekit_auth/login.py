@@ -1,0 +1,119 @@
+"""The login use case: a username and a password in, one LiveKit token per channel out.
+
+AWS cost of a login: the attempt gate and the user read run side by side (one round trip),
+then the channels Query runs beside the attempt reset (a second round trip), then tokens are
+minted locally. The LiveKit secret comes from a cache that SSM refills only on a cold start or
+after its max age.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from livekit_auth.credentials import LiveKitCredentials
+from livekit_auth.errors import AccountInactive, InvalidCredentials, NoChannels, UserDataNotFound
+from livekit_auth.lockout import LoginThrottle
+from livekit_auth.passwords import verify_password
+from livekit_auth.storage import AuthStore, Membership
+from livekit_auth.tokens import VideoGrant, mint_token, room_name
+
+MAX_USERNAME_LENGTH = 254  # the longest valid email address
+
+# Two workers: each login runs at most two AWS calls side by side. Threads outlive invocations.
+_side_by_side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="login-io")
+
+
+def normalize_username(username: str) -> str:
+    """Usernames are emails compared trimmed and lower-cased, on write and on login alike."""
+    return username.strip().lower()
+
+
+@dataclass(frozen=True)
+class ChannelToken:
+    channel_id: int
+    name: str
+    room: str
+    token: str
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user_id: str
+    username: str
+    channels: list[ChannelToken]
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    bcrypt_rounds: int
+    token_ttl_seconds: int
+
+
+class LoginService:
+    def __init__(
+        self,
+        store: AuthStore,
+        throttle: LoginThrottle,
+        credentials: Callable[[], LiveKitCredentials],
+        policy: LoginPolicy,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._throttle = throttle
+        self._credentials = credentials
+        self._policy = policy
+        self._clock = clock
+
+    def log_in(self, username: str, password: str) -> LoginResult:
+        """Raise a LoginRefused subclass for every outcome the guide lists as an error."""
+        username = normalize_username(username)
+        if len(username) > MAX_USERNAME_LENGTH:  # cannot be an account: same cost, nothing stored
+            verify_password(password, None, self._policy.bcrypt_rounds)
+            raise InvalidCredentials()
+
+        now = self._clock()
+        pending_user = _side_by_side.submit(self._store.get_user, username)
+        try:
+            admission = self._throttle.admit(username, now)
+        finally:
+            user = pending_user.result()
+
+        stored_hash = user.password_hash if user else None
+        if not verify_password(password, stored_hash, self._policy.bcrypt_rounds) or user is None:
+            self._throttle.record_failure(username, admission, self._clock())
+            raise InvalidCredentials()
+
+        pending_reset = _side_by_side.submit(self._throttle.record_success, username)
+        try:
+            if not user.active:
+                raise AccountInactive()
+            memberships = self._store.get_memberships(user.user_id)
+        finally:
+            pending_reset.result()
+        if memberships is None:
+            raise UserDataNotFound()
+        if not memberships:
+            raise NoChannels()
+        return LoginResult(user.user_id, username, self._mint(user.user_id, username, memberships))
+
+    def _mint(self, user_id: str, username: str, memberships: list[Membership]) -> list[ChannelToken]:
+        credentials = self._credentials()
+        issued_at = int(self._clock())
+        channels = []
+        for membership in memberships:
+            room = room_name(membership.channel_id)
+            grant = VideoGrant(room, membership.can_publish, membership.can_subscribe, membership.can_publish_data)
+            token = mint_token(
+                api_key=credentials.api_key,
+                api_secret=credentials.api_secret,
+                identity=user_id,
+                display_name=username,
+                grant=grant,
+                issued_at=issued_at,
+                ttl_seconds=self._policy.token_ttl_seconds,
+            )
+            channels.append(ChannelToken(membership.channel_id, membership.name, room, token))
+        return channels

@@ -1,0 +1,60 @@
+"""bcrypt hashing, and verification whose cost does not depend on whether the user exists."""
+
+from __future__ import annotations
+
+import functools
+
+import bcrypt
+
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises on longer input instead of truncating
+
+# A hash of a random, forgotten password at the default cost: unknown usernames are checked
+# against it so that they take as long as a wrong password for a real user.
+_DUMMY_HASH_COST_12 = b"$2b$12$Kug9lGs4GR1Ztn37W6Wg2.BDRzO4qo32BZU0p0tjmPmoz1jRBEPO."
+
+
+class UnusablePassword(ValueError):
+    """A password that cannot be stored: empty, over 72 bytes, or not encodable as UTF-8."""
+
+
+def encode_password(password: str) -> bytes:
+    """UTF-8 bytes of a password that bcrypt can take, or UnusablePassword."""
+    try:
+        encoded = password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnusablePassword("the password is not valid Unicode text") from None
+    if not encoded:
+        raise UnusablePassword("the password is empty")
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        raise UnusablePassword(f"the password is longer than {MAX_PASSWORD_BYTES} bytes in UTF-8")
+    return encoded
+
+
+def hash_password(password: str, rounds: int) -> str:
+    return bcrypt.hashpw(encode_password(password), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify_password(password: str, stored_hash: str | None, rounds: int) -> bool:
+    """True when `password` matches `stored_hash`; one bcrypt check in every case.
+
+    With no stored hash (unknown user) or an unusable password the check runs against a dummy
+    hash and the answer is False, so the time taken reveals neither. A corrupt stored hash raises
+    ValueError: that is a server fault, not a wrong password.
+    """
+    try:
+        candidate = encode_password(password)
+        usable = True
+    except UnusablePassword:
+        candidate, usable = b"\0", False
+    if stored_hash is None:
+        bcrypt.checkpw(candidate, dummy_hash(rounds))
+        return False
+    matches = bcrypt.checkpw(candidate, stored_hash.encode("ascii"))
+    return matches and usable
+
+
+@functools.cache
+def dummy_hash(rounds: int) -> bytes:
+    if rounds == 12:
+        return _DUMMY_HASH_COST_12
+    return bcrypt.hashpw(b"no user has this password", bcrypt.gensalt(rounds))

@@ -1,0 +1,115 @@
+"""template.yaml as the one source of truth for tables: the local stack and the tests build theirs from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
+
+# Logical id in template.yaml -> the environment variable the function reads its name from.
+TABLE_ENV = {"UsersTable": "USERS_TABLE", "ChannelsTable": "CHANNELS_TABLE", "AttemptsTable": "ATTEMPTS_TABLE"}
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short tags (!Ref, !Sub, !If ...) as plain values."""
+
+
+def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {f"Fn::{suffix}" if suffix != "Ref" else "Ref": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _any_tag)
+
+
+@cache
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    env_var: str
+    properties: dict[str, Any]
+
+    def create_table_request(self, table_name: str) -> dict[str, Any]:
+        """The CreateTable call matching the template's key schema, indexes, billing and encryption."""
+        props = self.properties
+        request: dict[str, Any] = {
+            "TableName": table_name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("SSESpecification", {}).get("SSEEnabled"):
+            request["SSESpecification"] = {"Enabled": True}
+        return request
+
+    @property
+    def ttl_attribute(self) -> str | None:
+        ttl = self.properties.get("TimeToLiveSpecification", {})
+        return ttl.get("AttributeName") if ttl.get("Enabled") else None
+
+    @property
+    def point_in_time_recovery(self) -> bool:
+        return bool(self.properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"))
+
+
+def table_specs() -> list[TableSpec]:
+    resources = load_template()["Resources"]
+    return [
+        TableSpec(logical_id, env_var, resources[logical_id]["Properties"]) for logical_id, env_var in TABLE_ENV.items()
+    ]
+
+
+def create_tables(client: Any, prefix: str) -> dict[str, str]:
+    """Create every table of the template as `<prefix>-<LogicalId>`; return {ENV_VAR: table name}."""
+    names = {}
+    for spec in table_specs():
+        name = f"{prefix}-{spec.logical_id}"
+        client.create_table(**spec.create_table_request(name))
+        if spec.ttl_attribute:
+            client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+            )
+        if spec.point_in_time_recovery:
+            client.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+        names[spec.env_var] = name
+    return names
+
+
+def api_routes() -> list[tuple[str, str, str]]:
+    """(method, path, function logical id) for every Api event in the template."""
+    routes = []
+    for logical_id, resource in load_template()["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            if event.get("Type") == "Api":
+                routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"], logical_id))
+    return routes
+
+
+def function_environment(logical_id: str = "AuthClientFunction") -> dict[str, Any]:
+    """The function's environment as the template declares it (values may be intrinsics)."""
+    return load_template()["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+
+
+def parameter_defaults() -> dict[str, str]:
+    return {name: str(p["Default"]) for name, p in load_template()["Parameters"].items() if "Default" in p}

@@ -1,0 +1,51 @@
+"""The demo data `make run` seeds and the tests share: the guide's two channels and one user per guide row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from livekit_auth.passwords import hash_password
+from livekit_auth.storage import AuthStore, Membership
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the documented demo credential
+PUBLIC_CHANNEL = (1234567, "کانال عمومی")
+PRIVATE_CHANNEL = (7654321, "کانال خصوصی")
+CHANNELS = (PUBLIC_CHANNEL, PRIVATE_CHANNEL)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    channel_ids: tuple[int, ...] = ()
+    active: bool = True
+    channel_record: bool = True
+    read_only_channels: tuple[int, ...] = field(default=())
+
+
+DEMO = DemoUser("demo@example.com", (PUBLIC_CHANNEL[0], PRIVATE_CHANNEL[0]))
+INACTIVE = DemoUser("inactive@example.com", (PUBLIC_CHANNEL[0],), active=False)
+NO_CHANNELS = DemoUser("nochannels@example.com")
+NO_DATA = DemoUser("nodata@example.com", channel_record=False)
+VIEWER = DemoUser("viewer@example.com", (PUBLIC_CHANNEL[0],), read_only_channels=(PUBLIC_CHANNEL[0],))
+USERS = (DEMO, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER)
+
+
+def seed(store: AuthStore, bcrypt_rounds: int) -> dict[str, str]:
+    """Create the channels and users; return {username: user_id}. Every user's password is DEMO_PASSWORD."""
+    for channel_id, name in CHANNELS:
+        store.add_channel(channel_id, name)
+    password_hash = hash_password(DEMO_PASSWORD, bcrypt_rounds)
+    user_ids = {}
+    for demo in USERS:
+        user_id = store.create_user(demo.username, password_hash, active=demo.active)
+        user = store.require_user(demo.username)
+        for channel_id in demo.channel_ids:
+            channel = store.get_channel(channel_id)
+            if channel is None:
+                raise LookupError(f"demo channel {channel_id} is missing")
+            read_only = channel_id in demo.read_only_channels
+            store.grant(user, channel, Membership(channel_id, channel.name, can_publish=not read_only))
+        if not demo.channel_record:
+            store.delete_channel_record(user_id)
+        user_ids[demo.username] = user_id
+    return user_ids

@@ -1,0 +1,122 @@
+"""Writes events/: one API Gateway event per guide row and per class of bad input.
+
+Each file works with `sam local invoke AuthClientFunction -e events/<file>` and `make invoke EVENT=...`
+against the demo data. `python -m livekit_auth_tools.make_events` rewrites them; a test checks they match.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from livekit_auth_tools.apigw import proxy_event
+from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+LOGIN_PATH = "/api/auth/client/"
+RESOURCE = "/api/auth/client"
+JSON_HEADERS = {
+    "Content-Type": "application/json",
+    "Origin": "https://app.example.com",
+    "User-Agent": "events/1.0",
+}
+
+
+def _login(body: Any, *, headers: dict[str, str] | None = None, raw: str | None = None, **kwargs: Any) -> dict:
+    text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
+    return proxy_event(
+        "POST",
+        LOGIN_PATH,
+        resource=RESOURCE,
+        headers=headers or JSON_HEADERS,
+        body=text,
+        **kwargs,
+    )
+
+
+def _credentials(username: str, password: str = DEMO_PASSWORD, **extra: Any) -> dict:
+    return {"username": username, "password": password, **extra}
+
+
+# name -> (expected status, event)
+EVENTS: dict[str, tuple[int, dict]] = {
+    "login_ok": (200, _login(_credentials(DEMO.username, server_url="https://livekit.yourdomain.com"))),
+    "login_ok_default_server_url": (200, _login(_credentials(DEMO.username))),
+    "login_ok_mixed_case_username": (200, _login(_credentials("  Demo@Example.COM "))),
+    "login_ok_read_only_channel": (200, _login(_credentials(VIEWER.username))),
+    "login_ok_base64_body": (200, {**_login(None, raw=json.dumps(_credentials(DEMO.username)), base64_body=True)}),
+    "missing_fields": (400, _login({"username": DEMO.username})),
+    "empty_password": (400, _login(_credentials(DEMO.username, ""))),
+    "wrong_types": (400, _login({"username": 42, "password": True})),
+    "empty_body": (400, _login(None, raw="")),
+    "non_json_body": (400, _login(None, raw="username=demo@example.com&password=x")),
+    "not_an_object": (400, _login(["demo@example.com", DEMO_PASSWORD])),
+    "bad_base64_body": (400, _login(None, raw="%%%not-base64%%%", base64_body=False) | {"isBase64Encoded": True}),
+    "lone_surrogate_password": (
+        400,
+        _login(None, raw='{"username": "demo@example.com", "password": "\\ud800"}'),
+    ),
+    "invalid_server_url": (400, _login(_credentials(DEMO.username, server_url="ftp://livekit.example.com"))),
+    "wrong_password": (401, _login(_credentials(DEMO.username, "not-the-password"))),
+    "unknown_user": (401, _login(_credentials("nobody@example.com"))),
+    "password_over_72_bytes": (401, _login(_credentials(DEMO.username, "p" * 100))),
+    "inactive": (403, _login(_credentials(INACTIVE.username))),
+    "no_channels": (403, _login(_credentials(NO_CHANNELS.username))),
+    "user_data_missing": (404, _login(_credentials(NO_DATA.username))),
+    "body_too_large": (413, _login(_credentials(DEMO.username, padding="x" * 20000))),
+    "text_plain_body": (
+        415,
+        _login(_credentials(DEMO.username), headers={**JSON_HEADERS, "Content-Type": "text/plain"}),
+    ),
+    "form_body": (
+        415,
+        _login(
+            None,
+            raw="username=demo%40example.com&password=x",
+            headers={**JSON_HEADERS, "Content-Type": "application/x-www-form-urlencoded"},
+        ),
+    ),
+    "preflight": (
+        204,
+        proxy_event(
+            "OPTIONS",
+            LOGIN_PATH,
+            resource=RESOURCE,
+            headers={
+                "Origin": "https://app.example.com",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        ),
+    ),
+    "unknown_route": (404, proxy_event("GET", "/api/unknown", resource="/api/unknown")),
+}
+
+
+FIXED_EPOCH_MS = 1_764_000_000_000  # events on disk do not change from one generation to the next
+
+
+def event_file_text(name: str) -> str:
+    """The JSON text of events/<name>.json, with a fixed request id and time."""
+    event = json.loads(json.dumps(EVENTS[name][1]))
+    context = event["requestContext"]
+    context["requestId"] = context["extendedRequestId"] = f"event-{name}"
+    context["requestTimeEpoch"] = FIXED_EPOCH_MS
+    context["requestTime"] = "24/Nov/2025:16:00:00 +0000"
+    return json.dumps(event, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_events(directory: Path = EVENTS_DIR) -> list[Path]:
+    directory.mkdir(exist_ok=True)
+    paths = []
+    for name in EVENTS:
+        path = directory / f"{name}.json"
+        path.write_text(event_file_text(name), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    for written in write_events():
+        print(written.relative_to(EVENTS_DIR.parent))
