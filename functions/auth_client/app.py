@@ -164,6 +164,7 @@ def log_in() -> Response:
 @app.route(LOGIN_PATH, method="OPTIONS")
 def preflight() -> Response:
     origin = app.current_event.headers.get("origin")
+    metrics.add_metric(name="Preflight", unit=MetricUnit.Count, value=1)
     headers = {**browser.SECURITY_HEADERS, **browser.preflight_headers(origin, _allowed_origins())}
     return Response(status_code=204, headers=headers, body="")
 
@@ -212,6 +213,7 @@ def refuse_login(error: LoginRefused) -> Response:
 
 @app.not_found
 def unknown_route(_: NotFoundError) -> Response:
+    metrics.add_metric(name="RouteNotFound", unit=MetricUnit.Count, value=1)
     return answer(404, {"error": messages.ROUTE_NOT_FOUND})
 
 

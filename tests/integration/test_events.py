@@ -1,0 +1,29 @@
+"""Every file in events/ runs through the handler with its expected status, and matches its generator."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from livekit_auth_tools.make_events import EVENTS, EVENTS_DIR, event_file_text
+from tests.conftest import call_handler
+
+EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
+
+
+def test_events_directory_holds_exactly_the_generated_events():
+    assert {path.stem for path in EVENT_FILES} == set(EVENTS)
+    for path in EVENT_FILES:
+        assert path.read_text(encoding="utf-8") == event_file_text(path.stem), (
+            f"{path.name} is stale: run python -m livekit_auth_tools.make_events"
+        )
+
+
+@pytest.mark.parametrize("path", EVENT_FILES, ids=lambda path: path.stem)
+def test_event_gets_its_expected_status(invoke, path: Path):
+    expected_status = EVENTS[path.stem][0]
+    answer = call_handler(json.loads(path.read_text(encoding="utf-8")))
+    assert answer.status == expected_status, answer.body
+    if expected_status >= 400:
+        assert isinstance(answer.body["error"], str)
+        assert answer.body["error"]

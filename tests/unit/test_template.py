@@ -1,0 +1,85 @@
+"""What template.yaml promises: least privilege, durable tables, the runtime, the outputs."""
+
+from livekit_auth import aws
+from livekit_auth_tools.cfn_template import load_template, table_specs
+
+RESOURCES = load_template()["Resources"]
+FUNCTION = RESOURCES["AuthClientFunction"]
+
+
+def statements() -> dict[str, dict]:
+    policy = FUNCTION["Properties"]["Policies"][0]
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_function_runs_python_313_on_arm64_and_builds_without_containers():
+    globals_ = load_template()["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    assert FUNCTION["Metadata"]["BuildMethod"] == "makefile"
+    assert RESOURCES["CommonLayer"]["Metadata"]["BuildMethod"] == "makefile"
+
+
+def test_dynamodb_permissions_are_exactly_what_a_login_needs_on_exactly_these_tables():
+    granted = {
+        (action, resource["Fn::GetAtt"])
+        for statement in statements().values()
+        for action in as_list(statement["Action"])
+        if action.startswith("dynamodb:")
+        for resource in as_list(statement["Resource"])
+    }
+    assert granted == {
+        ("dynamodb:GetItem", "UsersTable.Arn"),
+        ("dynamodb:Query", "ChannelsTable.Arn"),
+        ("dynamodb:UpdateItem", "AttemptsTable.Arn"),
+        ("dynamodb:DeleteItem", "AttemptsTable.Arn"),
+    }
+
+
+def test_ssm_permission_is_get_parameters_on_exactly_the_two_named_parameters():
+    statement = statements()["ReadLiveKitCredentials"]
+    assert statement["Action"] == "ssm:GetParameters"
+    resources = [resource["Fn::Sub"] for resource in statement["Resource"]]
+    assert [resource.rsplit("parameter", 1)[1] for resource in resources] == [
+        "${LiveKitApiKeyParameterName}",
+        "${LiveKitApiSecretParameterName}",
+    ]
+
+
+def test_tables_are_on_demand_encrypted_recoverable_and_retained():
+    for spec in table_specs():
+        resource = RESOURCES[spec.logical_id]
+        assert resource["DeletionPolicy"] == "Retain", spec.logical_id
+        assert resource["UpdateReplacePolicy"] == "Retain", spec.logical_id
+        assert spec.properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert spec.properties["SSESpecification"]["SSEEnabled"] is True
+        assert spec.point_in_time_recovery
+
+
+def test_attempt_counters_expire_through_ttl():
+    attempts = next(spec for spec in table_specs() if spec.logical_id == "AttemptsTable")
+    assert attempts.ttl_attribute == "expires_at"
+
+
+def test_outputs_name_the_api_url_the_tables_and_the_function():
+    outputs = load_template()["Outputs"]
+    assert {"ApiUrl", "UsersTableName", "ChannelsTableName", "AttemptsTableName", "FunctionName"} <= set(outputs)
+    assert outputs["ApiUrl"]["Value"]["Fn::Sub"].endswith("/api/auth/client/")
+
+
+def test_the_slowest_login_still_answers_inside_the_function_timeout():
+    bcrypt_allowance_seconds = 1.5  # cost 12 at one vCPU is ~0.25 s; leave room for cost 13
+    worst = aws.WORST_CASE_CALL_SECONDS * aws.SEQUENTIAL_CALLS_PER_LOGIN + bcrypt_allowance_seconds
+    assert worst < FUNCTION["Properties"]["Timeout"]
+
+
+def test_both_login_methods_are_routed_to_the_function():
+    events = FUNCTION["Properties"]["Events"].values()
+    assert {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events} == {
+        ("POST", "/api/auth/client"),
+        ("OPTIONS", "/api/auth/client"),
+    }
