@@ -60,6 +60,17 @@ def _fresh_container() -> Iterator[None]:
     clear_caches()
 
 
+@pytest.fixture(scope="session")
+def dynamodb_client() -> Any:
+    """One client for the whole run (creating one costs ~50 ms); moto intercepts it inside each test."""
+    return boto3.client("dynamodb")
+
+
+@pytest.fixture(scope="session")
+def ssm_client() -> Any:
+    return boto3.client("ssm")
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
@@ -67,14 +78,14 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
-def tables(aws: None) -> dict[str, str]:
+def tables(aws: None, dynamodb_client: Any) -> dict[str, str]:
     """{USERS_TABLE: name, ...}: the template's tables, created in the emulator."""
-    return create_tables(boto3.client("dynamodb"), "test")
+    return create_tables(dynamodb_client, "test")
 
 
 @pytest.fixture
-def ssm_credentials(aws: None) -> None:
-    ssm = boto3.client("ssm")
+def ssm_credentials(aws: None, ssm_client: Any) -> None:
+    ssm = ssm_client
     ssm.put_parameter(Name=API_KEY_PARAMETER, Value=API_KEY, Type="SecureString")
     ssm.put_parameter(Name=API_SECRET_PARAMETER, Value=API_SECRET, Type="SecureString")
 
@@ -100,8 +111,8 @@ def function_env(monkeypatch: pytest.MonkeyPatch, tables: dict[str, str], ssm_cr
 
 
 @pytest.fixture
-def store(tables: dict[str, str]) -> AuthStore:
-    return AuthStore(boto3.client("dynamodb"), table_names(tables))
+def store(tables: dict[str, str], dynamodb_client: Any) -> AuthStore:
+    return AuthStore(dynamodb_client, table_names(tables))
 
 
 @pytest.fixture
