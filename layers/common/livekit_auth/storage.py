@@ -416,20 +416,19 @@ class AuthStore:
             raise
 
     def _query(self, **request: Any) -> Iterator[Item]:
-        while True:
-            page = self._call(self._db.query, **request)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self._pages(self._db.query, request)
 
     def _scan(self, **request: Any) -> Iterator[Item]:
+        return self._pages(self._db.scan, request)
+
+    def _pages(self, operation: Any, request: dict[str, Any]) -> Iterator[Item]:
+        """Every item of a Query or Scan, following LastEvaluatedKey."""
         while True:
-            page = self._call(self._db.scan, **request)
+            page = self._call(operation, **request)
             yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
     @staticmethod
     def _call(operation: Any, **request: Any) -> Any:
