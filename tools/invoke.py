@@ -1,0 +1,89 @@
+"""`make invoke EVENT=events/<file>.json`: what `sam local invoke` does, without Docker.
+
+The function runs in this process, as in a fresh Lambda container, against the running `make run`
+stack: its emulator holds the tables, the demo data and the LiveKit key pair. The function's own
+log goes to stderr and the result to stdout: for one event the result, for several {file: result}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from livekit_auth_tools import local_stack
+from livekit_auth_tools.apigw import LocalContext
+
+# Fail fast when nothing listens: the question is only whether `make run` is up.
+PROBE_CONFIG = Config(connect_timeout=1, read_timeout=5, retries={"total_max_attempts": 1})
+
+
+class StackNotRunning(Exception):
+    pass
+
+
+def check_stack(emulator_url: str) -> None:
+    """Raise StackNotRunning unless the emulator at `emulator_url` holds the local stack's tables."""
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=emulator_url,
+        region_name=local_stack.REGION,
+        aws_access_key_id=local_stack.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=local_stack.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        config=PROBE_CONFIG,
+    )
+    users_table = local_stack.local_table_names()["USERS_TABLE"]
+    try:
+        dynamodb.describe_table(TableName=users_table)
+    except ClientError as error:
+        raise StackNotRunning(
+            f"the emulator at {emulator_url} has no table {users_table}: is it the `make run` stack? "
+            f"({error.response['Error']['Code']})"
+        ) from None
+    except BotoCoreError:
+        raise StackNotRunning(f"no local stack answers at {emulator_url}: start one with `make run`") from None
+
+
+def invoke_events(paths: list[Path], emulator_url: str) -> dict[str, dict[str, Any]]:
+    """Run each event through one freshly imported function; return {path: the function's result}."""
+    events = {str(path): json.loads(path.read_text(encoding="utf-8")) for path in paths}
+    check_stack(emulator_url)
+    local_stack.use_emulator(emulator_url)
+    settings = local_stack.function_settings(os.environ)
+    with redirect_stdout(sys.stderr):  # Powertools binds its log stream when the function is imported
+        handler = local_stack.load_function(settings | local_stack.local_table_names())
+        return {path: handler(event, LocalContext()) for path, event in events.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m livekit_auth_tools.invoke", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=int(os.environ.get("EMULATOR_PORT", local_stack.DEFAULT_EMULATOR_PORT)),
+        help="the port of the `make run` emulator (default: $EMULATOR_PORT or 5000)",
+    )
+    parser.add_argument(
+        "events", nargs="+", type=Path, metavar="EVENT", help="an API Gateway event file, e.g. events/login_ok.json"
+    )
+    args = parser.parse_args(argv)
+    try:
+        results = invoke_events(args.events, f"http://{local_stack.HOST}:{args.emulator_port}")
+    except (OSError, ValueError, StackNotRunning) as error:
+        print(f"invoke: {error}", file=sys.stderr)
+        return 1
+    document = next(iter(results.values())) if len(results) == 1 else results
+    print(json.dumps(document, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

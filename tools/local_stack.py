@@ -1,0 +1,450 @@
+"""`make run`: the login API on 127.0.0.1 over an in-memory AWS emulator; no Docker, no AWS account.
+
+One process holds moto in server mode (DynamoDB and SSM) with the tables of template.yaml and the
+demo data, and an HTTP server standing in for API Gateway: each request becomes the REST proxy
+event the deployed function receives, and the function runs in-process. Everything lives in
+memory and is gone when the process stops.
+
+Other code runs the same process as a child with start() (the whole stack) or serve_api() (only
+the API, over tables that already exist). A child, because the function binds its AWS clients
+and settings when it is imported, as a Lambda container does: a fresh process gets them right
+without touching the caller's environment or its own imported copy of the function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import jwt
+
+from livekit_auth import config
+from livekit_auth.storage import AuthStore
+from livekit_auth_tools import cfn_template, demo_data
+from livekit_auth_tools.apigw import LocalContext, proxy_event
+
+MODULE = "livekit_auth_tools.local_stack"
+HOST = "127.0.0.1"
+DEFAULT_API_PORT = 3000
+DEFAULT_EMULATOR_PORT = 5000
+LOGIN_PATH = "/api/auth/client/"
+FUNCTION_PATH = Path(__file__).resolve().parent.parent / "functions" / "auth_client" / "app.py"
+
+# Fixed, so that `make invoke` and `authctl --local` find the running stack's tables and data.
+TABLE_PREFIX = "local"
+REGION = "eu-west-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# Variables that would send boto3 somewhere else than the emulator, or sign as a real identity.
+AWS_TARGETING_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SSM")
+
+# The key pair of LiveKit's own development server (`livekit-server --dev`).
+DEV_API_KEY = "devkey"
+DEV_API_SECRET = "secret"  # noqa: S105 - LiveKit's public development secret
+# Settings the template does not fix, or fixes for AWS only. LOCAL_MODE admits the short dev secret;
+# metric lines (EMF) are for CloudWatch and would only bury the request log here.
+LOCAL_SETTINGS = {
+    "LIVEKIT_SERVER_URL": "ws://localhost:7880",
+    "ALLOWED_ORIGINS": "*",
+    "LOCAL_MODE": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+MAX_REQUEST_BYTES = 1024 * 1024  # larger bodies get the template's REQUEST_TOO_LARGE answer
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 10
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+# ---- the function's environment -------------------------------------------------------------------
+
+
+def local_table_names() -> dict[str, str]:
+    """{USERS_TABLE: name, ...} of the local stack; cfn_template.create_tables names them <prefix>-<LogicalId>."""
+    return {spec.env_var: f"{TABLE_PREFIX}-{spec.logical_id}" for spec in cfn_template.table_specs()}
+
+
+def emulator_environment(emulator_url: str, region: str = REGION) -> dict[str, str]:
+    """What points boto3 at the emulator: its endpoint, a region, and credentials it accepts."""
+    return {"AWS_ENDPOINT_URL": emulator_url, "AWS_REGION": region, "AWS_DEFAULT_REGION": region, **FAKE_CREDENTIALS}
+
+
+def use_emulator(emulator_url: str, region: str = REGION) -> None:
+    """Point this process's boto3 clients, the function's included, at the emulator only."""
+    for name in AWS_TARGETING_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(emulator_environment(emulator_url, region))
+
+
+def function_settings(overrides: Mapping[str, str]) -> dict[str, str]:
+    """The environment template.yaml gives AuthClientFunction, without the table names.
+
+    Parameters take their template defaults, then LOCAL_SETTINGS apply, then any of these names
+    found in `overrides` (so `LOCKOUT_THRESHOLD=20 make run` works).
+    """
+    defaults = cfn_template.parameter_defaults()
+    settings = {}
+    for name, value in cfn_template.function_environment().items():
+        if not isinstance(value, dict):
+            settings[name] = str(value)
+        elif value.get("Ref") in defaults:  # tables are Refs to resources, not parameters: left out
+            settings[name] = defaults[value["Ref"]]
+    settings |= LOCAL_SETTINGS
+    return settings | {name: overrides[name] for name in settings if name in overrides}
+
+
+def load_function(environment: Mapping[str, str]) -> LambdaHandler:
+    """Import functions/auth_client/app.py as a Lambda container does: its environment set first."""
+    os.environ.update(environment)
+    # Local tokens are signed with LiveKit's short development secret on purpose.
+    warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
+    spec = importlib.util.spec_from_file_location("app", FUNCTION_PATH)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {FUNCTION_PATH}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+# ---- the emulator ----------------------------------------------------------------------------------
+
+
+def start_emulator(port: int) -> Any:
+    """moto in server mode, on a thread of this process; port 0 picks a free one."""
+    from moto.server import ThreadedMotoServer  # only the stack needs moto; invoke and authctl import this module
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API's own request log is the one to read
+    emulator = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    emulator.start()
+    return emulator
+
+
+def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> dict[str, str]:
+    """Create the template's tables, store the dev key pair in SSM and seed the demo data; return the tables."""
+    dynamodb = boto3.client("dynamodb")
+    tables = cfn_template.create_tables(dynamodb, TABLE_PREFIX)
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name=settings["LIVEKIT_API_KEY_PARAMETER"], Value=DEV_API_KEY, Type="SecureString")
+    ssm.put_parameter(Name=settings["LIVEKIT_API_SECRET_PARAMETER"], Value=DEV_API_SECRET, Type="SecureString")
+    if seed_demo:
+        demo_data.seed(AuthStore(dynamodb, config.table_names(tables)), config.bcrypt_rounds(settings))
+    return tables
+
+
+# ---- API Gateway in front of the function ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+def gateway_response(kind: str, *, any_origin: bool, status: int = 500, request_id: str = "-") -> GatewayResponse:
+    """An answer API Gateway gives without calling the function, as template.yaml's GatewayResponses define it."""
+    api = next(r for r in cfn_template.load_template()["Resources"].values() if r["Type"] == "AWS::Serverless::Api")
+    spec = api["Properties"]["GatewayResponses"][kind]
+    headers = {"Content-Type": "application/json"}
+    for name, value in spec.get("ResponseParameters", {}).get("Headers", {}).items():
+        if isinstance(value, dict):  # !If [AnyOrigin, "'*'", !Ref AWS::NoValue]
+            condition, when_true, when_false = value["Fn::If"]
+            if condition != "AnyOrigin":
+                raise ValueError(f"gateway response {kind}: unsupported condition {condition}")
+            value = when_true if any_origin else when_false
+        if isinstance(value, str):  # a quoted literal; AWS::NoValue (a dict) drops the header
+            headers[name] = value.strip("'")
+    body = spec["ResponseTemplates"]["application/json"].replace("$context.requestId", request_id)
+    return GatewayResponse(int(spec.get("StatusCode", status)), headers, body)
+
+
+class ApiGateway(ThreadingHTTPServer):
+    """The template's routes in front of one warm function container."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int, function: LambdaHandler, *, any_origin: bool) -> None:
+        super().__init__((HOST, port), GatewayRequestHandler)
+        self.function = function
+        self.any_origin = any_origin
+        self.resources = {(method, path.rstrip("/")): path for method, path, _ in cfn_template.api_routes()}
+        # One invocation at a time, as in one Lambda container: Powertools keeps the current event on its app.
+        self._container = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.server_port}"
+
+    def resource_for(self, method: str, path: str) -> str | None:
+        """The template resource a request reaches, with or without the trailing slash."""
+        return self.resources.get((method, path.rstrip("/")))
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        with self._container:
+            return self.function(event, LocalContext())
+
+
+class GatewayRequestHandler(BaseHTTPRequestHandler):
+    server: ApiGateway
+    protocol_version = "HTTP/1.1"  # keep-alive, as benchmarks and browsers expect
+
+    def forward(self) -> None:
+        started = time.perf_counter()
+        path = urlsplit(self.path).path
+        status = self.answer()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        say(f"{time.strftime('%H:%M:%S')} {self.command} {path} {status} {elapsed_ms:.0f} ms")
+
+    # BaseHTTPRequestHandler dispatches to do_<METHOD>; API Gateway routes every method the same way.
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = forward  # noqa: N815
+
+    def answer(self) -> int:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return self.send_gateway_response("DEFAULT_4XX", status=400, close=True)
+        if length > MAX_REQUEST_BYTES:
+            return self.send_gateway_response("REQUEST_TOO_LARGE", close=True)
+        body = self.rfile.read(length) if length else None
+        url = urlsplit(self.path)
+        resource = self.server.resource_for(self.command, url.path)
+        if resource is None:
+            return self.send_gateway_response("MISSING_AUTHENTICATION_TOKEN")
+        event = proxy_event(
+            self.command,
+            url.path,
+            resource=resource,
+            headers=dict(self.headers.items()),
+            body=body,
+            query=parse_qs(url.query, keep_blank_values=True) or None,
+            source_ip=self.client_address[0],
+        )
+        try:
+            result = self.server.invoke(event)
+        except Exception:  # the function crashed: API Gateway answers 502
+            traceback.print_exc()
+            request_id = event["requestContext"]["requestId"]
+            return self.send_gateway_response("DEFAULT_5XX", status=502, request_id=request_id)
+        multi = result.get("multiValueHeaders") or {}
+        headers = [(name, value) for name, values in multi.items() for value in values]
+        headers += [(name, value) for name, value in (result.get("headers") or {}).items() if name not in multi]
+        body_text = result.get("body") or ""
+        payload = base64.b64decode(body_text) if result.get("isBase64Encoded") else body_text.encode("utf-8")
+        return self.send(result["statusCode"], headers, payload)
+
+    def send_gateway_response(self, kind: str, *, status: int = 500, request_id: str = "-", close: bool = False) -> int:
+        response = gateway_response(kind, any_origin=self.server.any_origin, status=status, request_id=request_id)
+        return self.send(response.status, list(response.headers.items()), response.body.encode("utf-8"), close=close)
+
+    def send(self, status: int, headers: list[tuple[str, str]], payload: bytes, *, close: bool = False) -> int:
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        if close:  # an unread body is left on the connection
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        return status
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """forward() logs each request once, with its latency."""
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+# ---- make run ----------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m " + MODULE, description=__doc__.splitlines()[0])
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", DEFAULT_API_PORT)))
+    parser.add_argument(
+        "--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", DEFAULT_EMULATOR_PORT))
+    )
+    parser.add_argument("--no-demo-data", action="store_true", help="start with empty tables")
+    parser.add_argument(
+        "--existing-tables",
+        action="store_true",
+        help="start no emulator: serve the API over USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE "
+        "wherever boto3's standard settings point (AWS_ENDPOINT_URL, AWS_PROFILE, AWS_REGION ...)",
+    )
+    parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)  # start() waits for it
+    parser.add_argument("--stop-with-parent", action="store_true", help=argparse.SUPPRESS)  # stop when stdin closes
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as cleanly as Ctrl-C
+    if args.stop_with_parent:
+        threading.Thread(target=_stop_at_end_of_stdin, daemon=True).start()
+    try:
+        with ExitStack() as running:
+            if args.existing_tables:
+                emulator_url = os.environ.get("AWS_ENDPOINT_URL")
+                tables_env = {name: os.environ.get(name, "") for name in cfn_template.TABLE_ENV.values()}
+                if not all(tables_env.values()):
+                    say(f"--existing-tables needs {', '.join(tables_env)} in the environment")
+                    return 2
+                settings = function_settings(os.environ)
+            else:
+                emulator = start_emulator(args.emulator_port)
+                running.callback(emulator.stop)
+                host, port = emulator.get_host_and_port()
+                emulator_url = f"http://{host}:{port}"
+                use_emulator(emulator_url)
+                settings = function_settings(os.environ)
+                tables_env = fill_emulator(settings, seed_demo=not args.no_demo_data)
+            function = load_function(settings | tables_env)
+            api = ApiGateway(args.api_port, function, any_origin=settings["ALLOWED_ORIGINS"] == "*")
+            running.callback(api.server_close)
+            api_url = api.url + LOGIN_PATH
+            print_banner(
+                api_url, emulator_url, tables_env, in_memory=not args.existing_tables, demo=not args.no_demo_data
+            )
+            if args.ready_file:
+                _write_atomically(
+                    args.ready_file, {"api_url": api_url, "emulator_url": emulator_url, "tables": tables_env}
+                )
+            api.serve_forever()
+    except KeyboardInterrupt:
+        say("stopped")
+    return 0
+
+
+def print_banner(
+    api_url: str, emulator_url: str | None, tables: Mapping[str, str], *, in_memory: bool, demo: bool
+) -> None:
+    say(f"LiveKit login API (local): {api_url}")
+    say(f"  AWS: {emulator_url or 'as your AWS settings say'}; tables: {', '.join(tables.values())}")
+    if in_memory and demo:
+        credentials = json.dumps(
+            {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD}, separators=(",", ":")
+        )
+        others = ", ".join(user.username for user in demo_data.USERS if user != demo_data.DEMO)
+        say(f"  demo user: {demo_data.DEMO.username} / {demo_data.DEMO_PASSWORD} (same password: {others})")
+        say(f"  try: curl -s -X POST {api_url} -H 'Content-Type: application/json' -d '{credentials}'")
+        say("  manage users: authctl --local user list; run an event: make invoke EVENT=events/login_ok.json")
+    if in_memory:
+        say("  The data lives in memory and is gone when this stops (Ctrl-C).")
+
+
+def _stop_at_end_of_stdin() -> None:
+    sys.stdin.read()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _write_atomically(path: Path, document: dict[str, Any]) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(document), encoding="utf-8")
+    partial.replace(path)
+
+
+# ---- the same process, started by other code ---------------------------------------------------------
+
+
+@dataclass
+class LocalStack:
+    """A running local stack (start) or API (serve_api) in a child process; stop() ends it."""
+
+    api_url: str
+    emulator_url: str | None  # None: the API talks to AWS itself (serve_api without an emulator)
+    tables: dict[str, str]
+    process: subprocess.Popen[bytes] = field(repr=False)
+    log_path: Path = field(repr=False)  # the child's output: banner, request log, function log
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdin:
+            self.process.stdin.close()
+        shutil.rmtree(self.log_path.parent, ignore_errors=True)
+
+
+def start(
+    api_port: int = DEFAULT_API_PORT,
+    emulator_port: int = DEFAULT_EMULATOR_PORT,
+    *,
+    seed_demo: bool = True,
+    bcrypt_rounds: int | None = None,
+    env: dict[str, str] | None = None,
+) -> LocalStack:
+    """Start emulator, tables, demo data and API, and wait until they serve. Port 0 picks a free port.
+
+    `env` overrides function settings (BCRYPT_ROUNDS, LOCKOUT_THRESHOLD ...); `bcrypt_rounds` also
+    sets the cost of the demo users' hashes.
+    """
+    settings = dict(env or {})
+    if bcrypt_rounds is not None:
+        settings["BCRYPT_ROUNDS"] = str(bcrypt_rounds)
+    arguments = ["--api-port", str(api_port), "--emulator-port", str(emulator_port)]
+    return _spawn([*arguments, "--no-demo-data"] if not seed_demo else arguments, settings)
+
+
+def serve_api(
+    api_port: int, emulator_url: str | None, tables: Mapping[str, str], env: dict[str, str] | None = None
+) -> LocalStack:
+    """Serve the API over tables that already exist: in an emulator at `emulator_url`, or in AWS when None.
+
+    `tables` is {USERS_TABLE: name, CHANNELS_TABLE: ..., ATTEMPTS_TABLE: ...}; `env` overrides function
+    settings and AWS settings (e.g. AWS_REGION, where the emulator holds the tables).
+    """
+    settings = emulator_environment(emulator_url) if emulator_url else {}
+    return _spawn(["--api-port", str(api_port), "--existing-tables"], settings | dict(tables) | dict(env or {}))
+
+
+def _spawn(arguments: list[str], env: Mapping[str, str]) -> LocalStack:
+    workdir = Path(tempfile.mkdtemp(prefix="local-stack-"))
+    ready_file, log_path = workdir / "ready.json", workdir / "output.log"
+    command = [sys.executable, "-u", "-m", MODULE, *arguments, "--ready-file", str(ready_file), "--stop-with-parent"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}
+        )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not ready_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = log_path.read_text(encoding="utf-8", errors="replace")
+            LocalStack("", None, {}, process, log_path).stop()
+            raise RuntimeError(f"the local stack did not start:\n{output[-4000:]}")
+        time.sleep(0.05)
+    ready = json.loads(ready_file.read_text(encoding="utf-8"))
+    return LocalStack(ready["api_url"], ready["emulator_url"], ready["tables"], process, log_path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
