@@ -1,0 +1,337 @@
+"""authctl: manage the login service's users, channels and grants.
+
+Which tables: --local (the `make run` stack), --stack NAME (a deployed stack, from its outputs), or
+USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE in the environment. Credentials, region and endpoint
+come from boto3's usual settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL ...).
+
+Passwords are read from stdin (--password-stdin) or a prompt, never from the command line, where
+shell history and the process list would keep them. They are hashed here, at BCRYPT_ROUNDS (as the
+function's setting; default 12), and never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from livekit_auth import config
+from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel
+from livekit_auth.passwords import UnusablePassword, encode_password, hash_password
+from livekit_auth.storage import MAX_CHANNEL_ID, AuthStore, Membership
+from livekit_auth_tools import local_stack
+
+# The stack outputs that name the tables (template.yaml) -> the variables the function reads.
+STACK_OUTPUTS = {
+    "UsersTableName": "USERS_TABLE",
+    "ChannelsTableName": "CHANNELS_TABLE",
+    "AttemptsTableName": "ATTEMPTS_TABLE",
+}
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+CLIENT_CONFIG = Config(connect_timeout=2, retries={"mode": "standard", "max_attempts": 3})
+
+
+class UsageError(Exception):
+    """A request authctl refuses before changing anything; the message says what to do instead."""
+
+
+# ---- arguments ---------------------------------------------------------------------------------------
+
+
+def email_address(text: str) -> str:
+    """The username as logins compare it (trimmed, lower-cased), if it is an email address."""
+    # Imported here: livekit_auth.login builds the function's SSM client on import, which needs a
+    # region, and main() settles the region first (--local has its own).
+    from livekit_auth.login import MAX_USERNAME_LENGTH, normalize_username
+
+    username = normalize_username(text)
+    if len(username) > MAX_USERNAME_LENGTH or not username.isprintable() or not EMAIL_PATTERN.fullmatch(username):
+        raise UsageError(f"not an email address: {text!r}")
+    return username
+
+
+def channel_id(text: str) -> int:
+    """argparse type: a channel id as the guide uses them, a positive whole number (ASCII digits only)."""
+    if not re.fullmatch(r"[0-9]+", text) or not 1 <= int(text) <= MAX_CHANNEL_ID:
+        raise argparse.ArgumentTypeError(f"a channel id is a whole number from 1 to {MAX_CHANNEL_ID}, not {text!r}")
+    return int(text)
+
+
+def channel_name(text: str) -> str:
+    name = text.strip()
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("the channel name is not valid Unicode text") from None
+    if not name:
+        raise argparse.ArgumentTypeError("the channel name is empty")
+    return name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="authctl",
+        description=__doc__.split("\n\n")[0].removeprefix("authctl: "),
+        epilog="Exit status: 0 done, 1 refused or failed, 2 bad command line.",
+        allow_abbrev=False,  # `--password=...` must not pass for --password-stdin
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--local", action="store_true", help="the `make run` stack (emulator on $EMULATOR_PORT)")
+    target.add_argument("--stack", metavar="NAME", help="the tables of this deployed CloudFormation stack")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(group: Any, name: str, run: Callable[[AuthStore, argparse.Namespace], None], summary: str) -> Any:
+        sub = group.add_parser(name, help=summary, description=summary, allow_abbrev=False)
+        sub.set_defaults(run=run)
+        return sub
+
+    users = commands.add_parser("user", help="add, change and inspect users").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = command(users, "add", add_user, "add a user (with no channel yet) and print its user_id")
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument("--inactive", action="store_true", help="create the account disabled")
+    command(users, "disable", disable_user, "refuse the user's logins (403) until enabled").add_argument(
+        "email", metavar="EMAIL"
+    )
+    command(users, "enable", enable_user, "allow the user's logins again").add_argument("email", metavar="EMAIL")
+    passwd = command(users, "passwd", change_password, "set a new password (and lift a lockout)")
+    passwd.add_argument("email", metavar="EMAIL")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    command(users, "show", show_user, "the user's state and channels (never the hash)").add_argument(
+        "email", metavar="EMAIL"
+    )
+    command(users, "list", list_users, "every user: username, active or inactive, user_id")
+
+    channels = commands.add_parser("channel", help="add, rename and list channels").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    for name, run, summary in (
+        ("add", add_channel, "add a channel"),
+        ("rename", rename_channel, "rename a channel, as every member's login shows it"),
+    ):
+        sub = command(channels, name, run, summary)
+        sub.add_argument("channel_id", metavar="ID", type=channel_id)
+        sub.add_argument("name", metavar="NAME", type=channel_name)
+    command(channels, "list", list_channels, "every channel: id and name")
+
+    grant = command(commands, "grant", grant_channel, "let a user join a channel (or change what they may do)")
+    grant.add_argument("email", metavar="EMAIL")
+    grant.add_argument("channel_id", metavar="CHANNEL_ID", type=channel_id)
+    grant.add_argument("--no-publish", action="store_true", help="may not publish audio or video")
+    grant.add_argument("--no-subscribe", action="store_true", help="may not receive others' tracks")
+    grant.add_argument("--no-data", action="store_true", help="may not send data messages")
+    revoke = command(commands, "revoke", revoke_channel, "remove a user's access to a channel")
+    revoke.add_argument("email", metavar="EMAIL")
+    revoke.add_argument("channel_id", metavar="CHANNEL_ID", type=channel_id)
+    return parser
+
+
+# ---- which tables ------------------------------------------------------------------------------------
+
+
+def open_store(args: argparse.Namespace) -> AuthStore:
+    if args.local:
+        os.environ.setdefault("AWS_DEFAULT_REGION", local_stack.REGION)  # see email_address()
+        emulator_url = f"http://{local_stack.HOST}:{os.environ.get('EMULATOR_PORT', local_stack.DEFAULT_EMULATOR_PORT)}"
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=emulator_url,
+            region_name=local_stack.REGION,
+            aws_access_key_id=local_stack.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=local_stack.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=CLIENT_CONFIG,
+        )
+        return AuthStore(client, config.table_names(local_stack.local_table_names()))
+    tables = stack_tables(args.stack) if args.stack else config.table_names()
+    if not all((tables.users, tables.channels, tables.attempts)):
+        raise UsageError(
+            "which tables? Use --local, --stack NAME, or set USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE"
+        )
+    return AuthStore(boto3.client("dynamodb", config=CLIENT_CONFIG), tables)
+
+
+def stack_tables(stack_name: str) -> config.TableNames:
+    """The table names a deployed stack reports in its outputs."""
+    cloudformation = boto3.client("cloudformation", config=CLIENT_CONFIG)
+    try:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ValidationError":  # CloudFormation's answer for an unknown stack
+            raise UsageError(f"no stack {stack_name} in {cloudformation.meta.region_name}") from None
+        raise
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    missing = [key for key in STACK_OUTPUTS if key not in outputs]
+    if missing:
+        raise UsageError(f"stack {stack_name} has no output {', '.join(missing)}: is it this service's stack?")
+    return config.table_names({variable: outputs[key] for key, variable in STACK_OUTPUTS.items()})
+
+
+# ---- passwords ---------------------------------------------------------------------------------------
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new password, from stdin (one trailing newline dropped) or typed twice at a prompt."""
+    if from_stdin:
+        try:
+            password = sys.stdin.read().removesuffix("\n").removesuffix("\r")
+        except UnicodeDecodeError:
+            raise UsageError("the password on stdin is not UTF-8 text") from None
+    else:
+        if not sys.stdin.isatty():
+            raise UsageError("no terminal to ask for the password: pipe it in with --password-stdin")
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise UsageError("the two passwords differ")
+    encode_password(password)  # UnusablePassword: empty, over 72 bytes, or not Unicode text
+    return password
+
+
+def new_password_hash(from_stdin: bool) -> str:
+    return hash_password(read_password(from_stdin), config.bcrypt_rounds())
+
+
+# ---- commands ----------------------------------------------------------------------------------------
+
+
+def add_user(store: AuthStore, args: argparse.Namespace) -> None:
+    print(store.create_user(args.email, new_password_hash(args.password_stdin), active=not args.inactive))
+
+
+def disable_user(store: AuthStore, args: argparse.Namespace) -> None:
+    store.set_active(args.email, False)
+    print(f"disabled {args.email}")
+
+
+def enable_user(store: AuthStore, args: argparse.Namespace) -> None:
+    store.set_active(args.email, True)
+    print(f"enabled {args.email}")
+
+
+def change_password(store: AuthStore, args: argparse.Namespace) -> None:
+    store.require_user(args.email)  # before asking for a password that cannot be used
+    store.set_password_hash(args.email, new_password_hash(args.password_stdin))
+    store.clear_attempts(args.email)  # failures counted against the old password no longer matter
+    print(f"changed the password of {args.email}")
+
+
+def show_user(store: AuthStore, args: argparse.Namespace) -> None:
+    user = store.require_user(args.email)
+    memberships = store.get_memberships(user.user_id)
+    print(f"username: {user.username}")
+    print(f"user_id:  {user.user_id}")
+    print(f"active:   {'yes' if user.active else 'no'}")
+    if memberships is None:
+        print("channels: no channel record (logins get the guide's 404, user data not found)")
+    elif not memberships:
+        print("channels: none (logins get the guide's 403, no channels)")
+    else:
+        print("channels:")
+        for membership in memberships:
+            print(f"  {membership.channel_id}\t{membership.name}\t{permissions(membership)}")
+    attempts = store.get_attempts(user.username)
+    now = time.time()
+    if attempts and attempts.expires_at > now:
+        locked = attempts.locked_until and attempts.locked_until > now
+        until = f", locked until {time.strftime('%H:%M:%S', time.localtime(attempts.locked_until))}" if locked else ""
+        print(f"failed logins: {attempts.attempts}{until}")
+
+
+def list_users(store: AuthStore, args: argparse.Namespace) -> None:
+    for user in sorted(store.list_users(), key=lambda user: user.username):
+        print(f"{user.username}\t{'active' if user.active else 'inactive'}\t{user.user_id}")
+
+
+def add_channel(store: AuthStore, args: argparse.Namespace) -> None:
+    store.add_channel(args.channel_id, args.name)
+    print(f"added channel {args.channel_id} {args.name}")
+
+
+def rename_channel(store: AuthStore, args: argparse.Namespace) -> None:
+    members = store.rename_channel(args.channel_id, args.name)
+    print(f"renamed channel {args.channel_id} to {args.name} for its {members} member(s)")
+
+
+def list_channels(store: AuthStore, args: argparse.Namespace) -> None:
+    for channel in store.list_channels():
+        print(f"{channel.channel_id}\t{channel.name}")
+
+
+def grant_channel(store: AuthStore, args: argparse.Namespace) -> None:
+    user = store.require_user(args.email)
+    channel = store.get_channel(args.channel_id)
+    if channel is None:
+        raise UnknownChannel(f"no channel {args.channel_id}")
+    membership = Membership(
+        channel.channel_id,
+        channel.name,
+        can_publish=not args.no_publish,
+        can_subscribe=not args.no_subscribe,
+        can_publish_data=not args.no_data,
+    )
+    store.grant(user, channel, membership)
+    print(f"granted {user.username} channel {channel.channel_id} ({permissions(membership)})")
+
+
+def revoke_channel(store: AuthStore, args: argparse.Namespace) -> None:
+    store.revoke(store.require_user(args.email), args.channel_id)
+    print(f"revoked {args.email} from channel {args.channel_id}")
+
+
+def permissions(membership: Membership) -> str:
+    granted = [
+        word
+        for word, allowed in (
+            ("publish", membership.can_publish),
+            ("subscribe", membership.can_subscribe),
+            ("data", membership.can_publish_data),
+        )
+        if allowed
+    ]
+    return ", ".join(granted) or "join only"
+
+
+# ---- entry point -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, unexpected = parser.parse_known_args(argv)
+    if unexpected:  # not echoed: it may be a password typed where it does not belong
+        parser.error(
+            f"{len(unexpected)} unexpected argument(s), not shown in case one is a password; "
+            "passwords are read from stdin (--password-stdin) or a prompt"
+        )
+    try:
+        store = open_store(args)
+        if "email" in args:
+            args.email = email_address(args.email)
+        args.run(store, args)
+    except MissingTable as error:
+        tables = ", ".join(vars(store.tables).values())
+        return fail(f"{error}: one of the tables {tables} does not exist (check --local, --stack or *_TABLE)")
+    except (AdminError, UsageError, UnusablePassword, ConfigurationError) as error:
+        return fail(str(error))
+    except (BotoCoreError, ClientError) as error:
+        hint = " (is `make run` running?)" if args.local else ""
+        return fail(f"AWS refused or could not be reached: {error}{hint}")
+    return 0
+
+
+def fail(message: str) -> int:
+    print(f"authctl: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
