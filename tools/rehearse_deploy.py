@@ -13,7 +13,6 @@ point-in-time recovery); resource types moto cannot create at all are listed in 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import secrets
@@ -37,7 +36,6 @@ SAM = str(Path(sys.executable).parent / "sam")
 CONFIG_ENV = "default"
 REGION = "eu-west-1"
 ARTIFACT_BUCKET = "livekit-auth-rehearsal-artifacts"
-LOGIN_EVENT = ROOT / "events" / "login_ok.json"
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 
 log = logging.getLogger("rehearsal")
@@ -412,33 +410,40 @@ def check_api(outputs: dict[str, str], report: Report) -> None:
 
 
 def log_in_from_stack_tables(function_env: dict[str, str], secret: LiveKitSecret, report: Report) -> None:
-    """Run the handler with the deployed function's environment against the emulator, as Lambda would.
+    """Serve the API with the deployed function's environment over the stack's tables, and log in over HTTP.
 
-    moto cannot run the function itself (that needs Docker), so the rehearsal imports the handler with
-    the exact environment the stack configured, seeds the demo user into the stack's tables and sends
-    events/login_ok.json; LiveKit's verifier then checks the tokens with the key and secret put in SSM.
+    moto cannot run the function itself (that needs Docker), so local_stack.serve_api runs it behind its
+    API Gateway stand-in with exactly the environment the stack configured (tables, SSM parameter names,
+    server URL, bcrypt cost, CORS); the demo user is seeded into the stack's tables, and the post-deploy
+    smoke test logs in and checks every token with LiveKit's verifier under the key and secret in SSM.
     """
-    os.environ.update(function_env)
     from livekit_auth.config import table_names
     from livekit_auth.storage import AuthStore
-    from livekit_auth_tools.apigw import LocalContext
-    from livekit_auth_tools.demo_data import DEMO, seed
-    from livekit_auth_tools.smoke_test import LoginAnswer, check_login_answer
-
-    sys.path.insert(0, str(ROOT / "functions" / "auth_client"))
-    import app  # imported here: its AWS clients are created at import, and must see the emulator
+    from livekit_auth_tools import local_stack, smoke_test
+    from livekit_auth_tools.cfn_template import TABLE_ENV
+    from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, seed
 
     started = time.monotonic()
     seed(AuthStore(boto3.client("dynamodb"), table_names(function_env)), int(function_env["BCRYPT_ROUNDS"]))
-    result = app.lambda_handler(json.loads(LOGIN_EVENT.read_text(encoding="utf-8")), LocalContext())
-    headers = {name.lower(): value for name, value in (result.get("headers") or {}).items()}
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers.setdefault(name.lower(), values[-1])
-    answer = LoginAnswer(result["statusCode"], headers, json.loads(result["body"]) if result.get("body") else None)
-    login = check_login_answer(answer, username=DEMO.username, api_key=secret.api_key, api_secret=secret.api_secret)
+    tables = {name: function_env[name] for name in TABLE_ENV.values()}
+    api = local_stack.serve_api(0, os.environ["AWS_ENDPOINT_URL"], tables, env=function_env | {"LOCAL_MODE": "false"})
+    try:
+        login = smoke_test.run(
+            {
+                "SMOKE_API_URL": api.api_url,
+                "SMOKE_USERNAME": DEMO.username,
+                "SMOKE_PASSWORD": DEMO_PASSWORD,
+                "LIVEKIT_API_KEY": secret.api_key,
+                "LIVEKIT_API_SECRET": secret.api_secret,
+            }
+        )
+    except smoke_test.SmokeFailure as failure:
+        raise RehearsalFailed(f"login from the stack's tables: {failure}") from None
+    finally:
+        api.stop()
     report.passed(
-        f"login of {DEMO.username} served from the stack's tables in {time.monotonic() - started:.2f} s "
-        f"(seed included): {len(login.channel_ids)} tokens verified by LiveKit's TokenVerifier"
+        f"POST {api.api_url} as {DEMO.username}: 200 from the stack's tables in {time.monotonic() - started:.2f} s "
+        f"(seed and API start included), {len(login.channel_ids)} tokens verified by LiveKit's TokenVerifier"
     )
 
 
