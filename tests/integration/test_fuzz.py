@@ -1,0 +1,71 @@
+"""Property-based tests of the handler: whatever arrives, the answer is a safe, well-formed refusal
+or a success that only the right password earns. `make fuzz` runs the same strategies at length."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import example, given
+
+from livekit_auth_tools import demo_data, fuzzing
+from livekit_auth_tools.fuzzing import LOGIN_PATH, FuzzCase
+from tests.conftest import call_handler, clear_caches
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+# 10k-character strings make long reprs when Hypothesis reports a case; that is expected here.
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
+
+
+@pytest.fixture(scope="module")
+def emulated() -> Iterator[dict[str, str]]:
+    """One emulated AWS with the demo users for the whole module: @given runs many cases per test."""
+    with fuzzing.emulated_function() as environment:
+        clear_caches()
+        yield environment
+        clear_caches()
+
+
+def login_case(document: object, headers: dict[str, str] | None = None) -> FuzzCase:
+    return FuzzCase(
+        "POST", LOGIN_PATH, headers or JSON_HEADERS, json.dumps(document, ensure_ascii=False), False, document
+    )
+
+
+def assert_safe(case: FuzzCase) -> int:
+    answer = call_handler(case.event())
+    assert fuzzing.violations(case, answer.status, answer.headers, answer.body) == []
+    return answer.status
+
+
+@fuzzing.fuzz_settings(150, database=None)
+@given(case=fuzzing.fuzz_cases())
+@example(case=login_case({"username": "\ud800@example.com", "password": "x"}))
+@example(case=login_case({"username": demo_data.DEMO.username, "password": "\udfff"}))
+@example(case=login_case({"username": "\u202edemo@example.com\u200f", "password": "\0"}))
+@example(case=login_case({"username": "a" * 10_000, "password": "b" * 10_000}))
+@example(case=login_case({"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD}))
+@example(case=login_case({"username": demo_data.DEMO.username, "password": 12, "server_url": ["x"]}))
+@example(case=FuzzCase("POST", LOGIN_PATH, {}, '{"username": "a", "password": "b"}', False))
+@example(case=FuzzCase("POST", LOGIN_PATH, JSON_HEADERS, "%%%not base64", True))
+@example(case=FuzzCase("OPTIONS", LOGIN_PATH, {"Origin": "https://evil.example"}, None, False))
+def test_any_request_gets_a_safe_answer(emulated: dict[str, str], case: FuzzCase) -> None:
+    """Arbitrary bodies, headers and flags: never a 5xx, always the headers and a Persian error."""
+    assert_safe(case)
+
+
+@fuzzing.fuzz_settings(60, database=None)
+@given(case=fuzzing.login_objects.map(login_case))
+def test_login_objects_of_any_shape_get_a_safe_answer(emulated: dict[str, str], case: FuzzCase) -> None:
+    """Well-formed requests whose fields have every JSON type reach the account checks safely."""
+    status = assert_safe(case)
+    assert status in {200, 400, 401, 403, 404, 413, 429}
+
+
+@fuzzing.fuzz_settings(60, database=None)
+@given(case=fuzzing.wrong_password_cases())
+def test_a_wrong_password_never_earns_a_token(emulated: dict[str, str], case: FuzzCase) -> None:
+    """Near misses (a NUL suffix, past 72 bytes, case, RTL marks) for real accounts are refused."""
+    status = assert_safe(case)
+    assert status in {400, 401, 413, 429}
