@@ -391,10 +391,15 @@ def check_expanded_template(transforms: TransformLog, report: Report) -> None:
     ]
     if not throttling or None in throttling[0] or "DestinationArn" not in stage.get("AccessLogSetting", {}):
         raise RehearsalFailed("the v1 stage should throttle and write access logs")
+    depends_on = resources["AuthApi"].get("DependsOn", [])
+    if "ApiGatewayAccountSettled" not in ([depends_on] if isinstance(depends_on, str) else depends_on):
+        raise RehearsalFailed("the REST API (and so its access-logged stage) must wait for the account's log role")
     alarms = sorted(name for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm")
     if len(alarms) != 4:
         raise RehearsalFailed(f"expected 4 alarms: {alarms}")
-    report.passed(f"expanded template: stage v1 throttled and access-logged; alarms {', '.join(alarms)}")
+    report.passed(
+        f"expanded template: stage v1 throttled, access-logged, after the log role; alarms {', '.join(alarms)}"
+    )
 
 
 def check_api(outputs: dict[str, str], report: Report) -> None:
