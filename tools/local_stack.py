@@ -28,8 +28,8 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -131,16 +131,6 @@ def load_function(environment: Mapping[str, str]) -> LambdaHandler:
 # ---- the emulator ----------------------------------------------------------------------------------
 
 
-def start_emulator(port: int) -> Any:
-    """moto in server mode, on a thread of this process; port 0 picks a free one."""
-    from moto.server import ThreadedMotoServer  # only the stack needs moto; invoke and authctl import this module
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API's own request log is the one to read
-    emulator = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    emulator.start()
-    return emulator
-
-
 def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> dict[str, str]:
     """Create the template's tables, store the dev key pair in SSM and seed the demo data; return the tables."""
     dynamodb = boto3.client("dynamodb")
@@ -185,10 +175,10 @@ class ApiGateway(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, port: int, function: LambdaHandler, *, any_origin: bool) -> None:
+    def __init__(self, port: int, function: LambdaHandler, *, settings: Mapping[str, str]) -> None:
         super().__init__((HOST, port), GatewayRequestHandler)
         self.function = function
-        self.any_origin = any_origin
+        self.any_origin = settings["ALLOWED_ORIGINS"] == "*"  # the template's AnyOrigin condition
         self.resources = {(method, path.rstrip("/")): path for method, path, _ in cfn_template.api_routes()}
         # One invocation at a time, as in one Lambda container: Powertools keeps the current event on its app.
         self._container = threading.Lock()
@@ -311,34 +301,45 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as running:
             if args.existing_tables:
                 emulator_url = os.environ.get("AWS_ENDPOINT_URL")
-                tables_env = {name: os.environ.get(name, "") for name in cfn_template.TABLE_ENV.values()}
-                if not all(tables_env.values()):
-                    say(f"--existing-tables needs {', '.join(tables_env)} in the environment")
-                    return 2
-                settings = function_settings(os.environ)
+                settings, tables = function_settings(os.environ), tables_from_environment()
             else:
-                emulator = start_emulator(args.emulator_port)
-                running.callback(emulator.stop)
-                host, port = emulator.get_host_and_port()
-                emulator_url = f"http://{host}:{port}"
+                emulator_url = running.enter_context(emulator_running(args.emulator_port))
                 use_emulator(emulator_url)
                 settings = function_settings(os.environ)
-                tables_env = fill_emulator(settings, seed_demo=not args.no_demo_data)
-            function = load_function(settings | tables_env)
-            api = ApiGateway(args.api_port, function, any_origin=settings["ALLOWED_ORIGINS"] == "*")
-            running.callback(api.server_close)
+                tables = fill_emulator(settings, seed_demo=not args.no_demo_data)
+            api = running.enter_context(ApiGateway(args.api_port, load_function(settings | tables), settings=settings))
             api_url = api.url + LOGIN_PATH
-            print_banner(
-                api_url, emulator_url, tables_env, in_memory=not args.existing_tables, demo=not args.no_demo_data
-            )
+            in_memory = not args.existing_tables
+            print_banner(api_url, emulator_url, tables, in_memory=in_memory, demo=in_memory and not args.no_demo_data)
             if args.ready_file:
-                _write_atomically(
-                    args.ready_file, {"api_url": api_url, "emulator_url": emulator_url, "tables": tables_env}
-                )
+                ready = {"api_url": api_url, "emulator_url": emulator_url, "tables": tables}
+                _write_atomically(args.ready_file, ready)
             api.serve_forever()
     except KeyboardInterrupt:
         say("stopped")
     return 0
+
+
+@contextmanager
+def emulator_running(port: int) -> Iterator[str]:
+    """moto in server mode on a thread of this process, for the duration; yields its URL."""
+    from moto.server import ThreadedMotoServer  # only the stack needs moto; invoke and authctl import this module
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API's own request log is the one to read
+    emulator = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    emulator.start()
+    try:
+        host, bound_port = emulator.get_host_and_port()
+        yield f"http://{host}:{bound_port}"
+    finally:
+        emulator.stop()
+
+
+def tables_from_environment() -> dict[str, str]:
+    tables = {variable: os.environ.get(variable, "") for variable in cfn_template.TABLE_ENV.values()}
+    if not all(tables.values()):
+        sys.exit(f"--existing-tables needs {', '.join(tables)} in the environment")
+    return tables
 
 
 def print_banner(
@@ -383,16 +384,7 @@ class LocalStack:
     log_path: Path = field(repr=False)  # the child's output: banner, request log, function log
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process.stdin:
-            self.process.stdin.close()
-        shutil.rmtree(self.log_path.parent, ignore_errors=True)
+        _end(self.process, self.log_path.parent)
 
 
 def start(
@@ -421,7 +413,7 @@ def serve_api(
     """Serve the API over tables that already exist: in an emulator at `emulator_url`, or in AWS when None.
 
     `tables` is {USERS_TABLE: name, CHANNELS_TABLE: ..., ATTEMPTS_TABLE: ...}; `env` overrides function
-    settings and AWS settings (e.g. AWS_REGION, where the emulator holds the tables).
+    settings and AWS settings (e.g. AWS_DEFAULT_REGION, where the emulator holds the tables).
     """
     settings = emulator_environment(emulator_url) if emulator_url else {}
     return _spawn(["--api-port", str(api_port), "--existing-tables"], settings | dict(tables) | dict(env or {}))
@@ -439,11 +431,25 @@ def _spawn(arguments: list[str], env: Mapping[str, str]) -> LocalStack:
     while not ready_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             output = log_path.read_text(encoding="utf-8", errors="replace")
-            LocalStack("", None, {}, process, log_path).stop()
+            _end(process, workdir)
             raise RuntimeError(f"the local stack did not start:\n{output[-4000:]}")
         time.sleep(0.05)
     ready = json.loads(ready_file.read_text(encoding="utf-8"))
     return LocalStack(ready["api_url"], ready["emulator_url"], ready["tables"], process, log_path)
+
+
+def _end(process: subprocess.Popen[bytes], workdir: Path) -> None:
+    """SIGTERM (the child stops its servers), a kill if that hangs, then remove its files."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdin:
+        process.stdin.close()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import warnings
@@ -263,3 +264,24 @@ def test_guide_client_holds_the_guides_function_unchanged_but_for_the_url():
     expected = function.replace("'http://your-backend-url/api/auth/client/'", "API_URL")
     assert expected != function
     assert expected in GUIDE_CLIENT.read_text(encoding="utf-8")
+
+
+def test_serve_api_runs_the_api_over_tables_that_already_exist(stack):
+    """What the deploy rehearsal does: the local API in front of tables someone else created."""
+    api = local_stack.serve_api(0, stack.emulator_url, stack.tables, env={"BCRYPT_ROUNDS": "4"})
+    try:
+        assert api.api_url != stack.api_url
+        response = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD}, url=api.api_url)
+        assert response.status_code == 200, response.text
+        assert response.json()["channels"][0]["channel_id"] == PUBLIC_CHANNEL[0]
+    finally:
+        api.stop()
+    assert api.process.poll() is not None
+
+
+def test_a_stack_that_cannot_start_says_why():
+    with socket.socket() as taken:
+        taken.bind((local_stack.HOST, 0))
+        taken.listen()
+        with pytest.raises(RuntimeError, match="Address already in use"):
+            local_stack.start(taken.getsockname()[1], 0, seed_demo=False)
