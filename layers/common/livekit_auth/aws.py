@@ -15,7 +15,8 @@ MAX_RETRY_BACKOFF_SECONDS = 1.0  # standard mode: random(0, 1) * 2**0 before the
 CLIENT_CONFIG = Config(
     connect_timeout=CONNECT_TIMEOUT_SECONDS,
     read_timeout=READ_TIMEOUT_SECONDS,
-    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    # total_max_attempts counts the first try; botocore's max_attempts would count retries only.
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     tcp_keepalive=True,
 )
 
