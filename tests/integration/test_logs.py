@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +19,10 @@ from typing import Any
 import boto3
 import pytest
 
-import app
 from livekit_auth.storage import AuthStore
 from livekit_auth_tools import demo_data
 from tests.conftest import API_SECRET, API_SECRET_PARAMETER, Answer, clear_caches, login_event
+from tests.log_capture import capture_function_output, output_lines
 
 BCRYPT_HASH = re.compile(r"\$2[abxy]?\$")
 FORGED_MESSAGE = "forged by the username"
@@ -62,20 +61,9 @@ class Attempts:
         return answer
 
 
-class CurrentStdout:
-    """Whatever sys.stdout is when a line is written, as for a print(); capsys swaps it per test phase."""
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
 @pytest.fixture
 def function_output(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send the Powertools handler (bound to the stdout of import time) to the stdout capsys captures."""
-    monkeypatch.setattr(app.logger.registered_handler, "stream", CurrentStdout())
+    capture_function_output(monkeypatch)
 
 
 @pytest.fixture
@@ -121,11 +109,6 @@ def run_every_kind_of_attempt(attempts: Attempts, store: AuthStore) -> None:
     boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
     clear_caches()
     attempts.log_in(demo_data.DEMO.username, demo_data.DEMO_PASSWORD, 500)
-
-
-def output_lines(capsys: pytest.CaptureFixture[str]) -> tuple[list[str], str]:
-    out, err = capsys.readouterr()
-    return out.split("\n")[:-1] if out.endswith("\n") else out.split("\n"), err
 
 
 def test_logs_hold_no_password_secret_hash_or_token(
