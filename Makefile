@@ -13,7 +13,7 @@ EMULATOR_PORT ?= 5000
 API_PORT ?= 3000
 EVENT ?= events/login_ok.json
 
-.PHONY: help install run invoke test unit lint validate build clean fuzz lint-workflows scan rehearse
+.PHONY: help install run invoke test unit lint validate build clean fuzz bench-timing lint-workflows scan rehearse
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ FUZZ_CASES ?= 10000
 
 fuzz: $(INSTALLED)  ## $(FUZZ_CASES) generated requests through the handler over moto; prints answers per status
 	$(BIN)/python -m livekit_auth_tools.fuzz --cases $(FUZZ_CASES)
+
+bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at bcrypt cost 12 (medians, p90, ratios)
+	$(BIN)/python -m livekit_auth_tools.bench_timing
 
 # Scanners live in their own virtual environment: checkov pins an older boto3 than aws-sam-cli.
 $(SCAN_INSTALLED): requirements/scan.txt requirements/scan-constraints.txt
