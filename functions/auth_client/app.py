@@ -44,7 +44,8 @@ MAX_BODY_BYTES = 16 * 1024
 SERVER_URL_SCHEMES = {"http", "https", "ws", "wss"}
 MAX_SERVER_URL_LENGTH = 2048
 
-logger = Logger()
+# ASCII-escaped JSON: a username holding U+2028 or U+0085 cannot split a log line for any reader.
+logger = Logger(json_serializer=functools.partial(json.dumps, default=str, separators=(",", ":"), ensure_ascii=True))
 metrics = Metrics()
 app = APIGatewayRestResolver(serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")))
 dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
@@ -221,7 +222,7 @@ def unknown_route(_: NotFoundError) -> Response:
 def server_error(error: Exception) -> Response:
     """The guide's 500: the cause goes to the log, only the request id goes to the client."""
     request_id = _request_id()
-    logger.exception("login failed", extra={"outcome": "error", "reason": type(error).__name__, "status": 500})
+    logger.exception("login attempt", extra={"outcome": "error", "reason": type(error).__name__, "status": 500})
     metrics.add_metric(name="LoginServerError", unit=MetricUnit.Count, value=1)
     return answer(
         500, {"error": messages.SERVER_ERROR, "details": messages.SERVER_ERROR_DETAILS.format(request_id=request_id)}

@@ -36,7 +36,7 @@ class LoginThrottle:
         self.max_lock_seconds = max_lock_seconds
 
     def admit(self, username: str, now: float) -> Admission:
-        """Count this attempt, or raise AccountLocked without counting it."""
+        """Count this attempt, or raise AccountLocked without counting it; at most two conditional writes."""
         expires_at = math.ceil(now) + QUIET_WINDOW_SECONDS
         try:
             number = self._store.claim_attempt(username, below=self.threshold - 1, now=now, expires_at=expires_at)
@@ -46,9 +46,9 @@ class LoginThrottle:
         if state is None or state.expires_at <= now:
             try:
                 return Admission(self._store.restart_attempts(username, now=now, expires_at=expires_at))
-            except AttemptRefused as refused:
-                state = refused.state
-        if state is None or _locked(state, now):
+            except AttemptRefused as refused:  # a parallel attempt restarted the count first: rare, retry soon
+                raise AccountLocked(self._retry_after(refused.state, now)) from None
+        if _locked(state, now):
             raise AccountLocked(self._retry_after(state, now))
         try:
             number = self._store.claim_gated_attempt(
