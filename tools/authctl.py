@@ -2,7 +2,7 @@
 
 Which tables: --local (the `make run` stack), --stack NAME (a deployed stack, from its outputs), or
 USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE in the environment. Credentials, region and endpoint
-come from boto3's usual settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL ...).
+come from boto3's usual settings (AWS_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL ...).
 
 Passwords are read from stdin (--password-stdin) or a prompt, never from the command line, where
 shell history and the process list would keep them. They are hashed here, at BCRYPT_ROUNDS (as the
@@ -67,6 +67,7 @@ def channel_id(text: str) -> int:
 
 
 def channel_name(text: str) -> str:
+    """argparse type: the name members see, trimmed; not blank."""
     name = text.strip()
     try:
         name.encode("utf-8")

@@ -285,7 +285,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--existing-tables",
         action="store_true",
         help="start no emulator: serve the API over USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE "
-        "wherever boto3's standard settings point (AWS_ENDPOINT_URL, AWS_PROFILE, AWS_REGION ...)",
+        "wherever boto3's standard settings point (AWS_ENDPOINT_URL, AWS_PROFILE, AWS_DEFAULT_REGION ...)",
     )
     parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)  # start() waits for it
     parser.add_argument("--stop-with-parent", action="store_true", help=argparse.SUPPRESS)  # stop when stdin closes
