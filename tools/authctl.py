@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from livekit_auth import config
 from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel
+from livekit_auth.login import MAX_USERNAME_LENGTH, normalize_username
 from livekit_auth.passwords import UnusablePassword, encode_password, hash_password
 from livekit_auth.storage import MAX_CHANNEL_ID, AuthStore, Membership
 from livekit_auth_tools import local_stack
@@ -49,10 +50,6 @@ class UsageError(Exception):
 
 def email_address(text: str) -> str:
     """The username as logins compare it (trimmed, lower-cased), if it is an email address."""
-    # Imported here: livekit_auth.login builds the function's SSM client on import, which needs a
-    # region, and main() settles the region first (--local has its own).
-    from livekit_auth.login import MAX_USERNAME_LENGTH, normalize_username
-
     username = normalize_username(text)
     if len(username) > MAX_USERNAME_LENGTH or not username.isprintable() or not EMAIL_PATTERN.fullmatch(username):
         raise UsageError(f"not an email address: {text!r}")

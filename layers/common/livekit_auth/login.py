@@ -12,13 +12,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from livekit_auth.credentials import LiveKitCredentials
 from livekit_auth.errors import AccountInactive, InvalidCredentials, NoChannels, UserDataNotFound
 from livekit_auth.lockout import LoginThrottle
 from livekit_auth.passwords import verify_password
 from livekit_auth.storage import AuthStore, Membership
 from livekit_auth.tokens import VideoGrant, mint_token, room_name
+
+if TYPE_CHECKING:  # importing credentials builds an SSM client; authctl needs login's helpers without one
+    from livekit_auth.credentials import LiveKitCredentials
 
 MAX_USERNAME_LENGTH = 254  # the longest valid email address
 
