@@ -30,9 +30,7 @@ from livekit_auth_tools.demo_data import (
     PUBLIC_CHANNEL,
 )
 
-GUIDE = (
-    Path(__file__).resolve().parents[3] / "shared" / "spec" / "auth-api-guide.fa.md"
-)  # the contract, beside the repo
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "auth-api-guide.fa.md"  # the contract
 GUIDE_CLIENT = Path(__file__).with_name("guide_client.mjs")
 TIMEOUT = 10
 

@@ -4,10 +4,15 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from livekit_auth import messages
 from livekit_auth_tools.cfn_template import load_template
 
-GUIDE = Path(__file__).resolve().parents[3] / "shared" / "spec" / "auth-api-guide.fa.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+GUIDE = DOCS / "auth-api-guide.fa.md"  # the contract, copied byte for byte from the spec
+# Where the spec lives when this repository is checked out beside it (not on a CI runner).
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec"
 
 
 def guide_strings() -> dict[str, list[str]]:
@@ -29,6 +34,13 @@ def test_every_guide_error_string_is_in_messages_byte_for_byte():
         messages.SERVER_ERROR,
     ]
     assert [s.encode() for s in ours] == [s.encode() for s in guide["error"]]
+
+
+@pytest.mark.parametrize("name", ["auth-api-guide.fa.md", "auth-api-guide.en.md"])
+def test_the_docs_copy_of_the_guide_is_the_spec_byte_for_byte(name):
+    if not (SPEC / name).is_file():
+        pytest.skip(f"no spec beside the repository ({SPEC})")
+    assert (DOCS / name).read_bytes() == (SPEC / name).read_bytes()
 
 
 def test_lockout_text_is_the_one_the_issue_specifies():
