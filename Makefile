@@ -13,7 +13,7 @@ EMULATOR_PORT ?= 5000
 API_PORT ?= 3000
 EVENT ?= events/login_ok.json
 
-.PHONY: help install run invoke test unit lint validate build clean fuzz bench-timing lint-workflows scan rehearse
+.PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing lint-workflows scan rehearse
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,9 +32,9 @@ run: $(INSTALLED)  ## serve the API on 127.0.0.1:$(API_PORT) over an in-memory A
 invoke: $(INSTALLED)  ## run one events/ file through the function against the running `make run` stack
 	$(BIN)/python -m livekit_auth_tools.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
 
-test: lint validate unit lint-workflows scan rehearse  ## everything CI checks
+test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
 
-unit: $(INSTALLED)
+pytest: $(INSTALLED)  ## the unit, integration and e2e tests (pytest)
 	$(BIN)/pytest
 
 lint: $(INSTALLED)  ## ruff
