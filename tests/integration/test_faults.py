@@ -233,7 +233,7 @@ def test_a_corrupt_stored_hash_is_a_500_not_a_wrong_password(login, capsys, stor
     assert store.require_user("corrupt@example.com").password_hash == "not-a-bcrypt-hash"  # left as it was
 
 
-# ---- the clients -------------------------------------------------------------------------------
+# ---- the clients ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("client", [app.dynamodb, credentials.ssm_provider.client], ids=["dynamodb", "ssm"])
