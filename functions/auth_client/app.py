@@ -10,6 +10,8 @@ import base64
 import binascii
 import functools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -24,12 +26,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from livekit_auth import browser, messages
 from livekit_auth.aws import CLIENT_CONFIG
-from livekit_auth.config import Settings, allowed_origins, load_settings
+from livekit_auth.config import Settings, allowed_origins, load_settings, require_function_settings
 from livekit_auth.credentials import livekit_credentials
 from livekit_auth.errors import (
     AccountInactive,
     AccountLocked,
-    ConfigurationError,
     InvalidCredentials,
     LoginRefused,
     NoChannels,
@@ -37,6 +38,7 @@ from livekit_auth.errors import (
 )
 from livekit_auth.lockout import LoginThrottle
 from livekit_auth.login import MAX_USERNAME_LENGTH, LoginPolicy, LoginResult, LoginService, normalize_username
+from livekit_auth.passwords import dummy_hash
 from livekit_auth.storage import AuthStore
 
 LOGIN_PATH = "/api/auth/client"  # the REST resolver also matches the guide's trailing slash
@@ -54,20 +56,21 @@ dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
 @functools.cache
 def configured() -> tuple[Settings, LoginService]:
     """Settings and the login service, built on the first request and kept by the container."""
-    settings = load_settings()
-    if not all((settings.tables.users, settings.tables.channels, settings.tables.attempts)):
-        raise ConfigurationError("USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE must be set")
-    if not settings.livekit_url:
-        raise ConfigurationError("LIVEKIT_SERVER_URL must be set")
+    settings = require_function_settings(load_settings())
+    return settings, build_service(settings)
+
+
+def build_service(settings: Settings, clock: Callable[[], float] = time.time) -> LoginService:
     store = AuthStore(dynamodb, settings.tables)
     throttle = LoginThrottle(store, threshold=settings.lockout_threshold, max_lock_seconds=settings.lockout_max_seconds)
-    service = LoginService(
+    dummy_hash(settings.bcrypt_rounds)  # now, so no login pays for it
+    return LoginService(
         store,
         throttle,
         credentials=lambda: livekit_credentials(settings),
         policy=LoginPolicy(bcrypt_rounds=settings.bcrypt_rounds, token_ttl_seconds=settings.token_ttl_seconds),
+        clock=clock,
     )
-    return settings, service
 
 
 # ---- input model ---------------------------------------------------------------------------------
@@ -254,7 +257,8 @@ def _request_id() -> str:
     return request_id or "-"
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+# log_event stays False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds the password.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True, log_event=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

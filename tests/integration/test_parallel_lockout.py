@@ -21,9 +21,8 @@ from moto.dynamodb.responses import DynamoHandler
 
 import app
 from livekit_auth import messages, passwords
-from livekit_auth.credentials import livekit_credentials
-from livekit_auth.lockout import LoginThrottle
-from livekit_auth.login import LoginPolicy, LoginService
+from livekit_auth.config import load_settings, require_function_settings
+from livekit_auth.login import LoginService
 from livekit_auth.storage import AuthStore
 from livekit_auth_tools import demo_data
 from tests.conftest import Answer, call_handler, login_event
@@ -47,19 +46,14 @@ class Clock:
 
 @pytest.fixture
 def clock(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The handler's LoginService, built as app.configured builds it, on a clock the test moves."""
+    """The handler's own LoginService (app.build_service), on a clock the test moves."""
     clock = Clock(START)
-    build = app.configured.__wrapped__
+    settings = require_function_settings(load_settings())
+    service = app.build_service(settings, clock=clock)
 
     @functools.cache
     def configured_on_clock() -> tuple[Any, LoginService]:
-        settings, _ = build()
-        store = AuthStore(app.dynamodb, settings.tables)
-        throttle = LoginThrottle(
-            store, threshold=settings.lockout_threshold, max_lock_seconds=settings.lockout_max_seconds
-        )
-        policy = LoginPolicy(bcrypt_rounds=settings.bcrypt_rounds, token_ttl_seconds=settings.token_ttl_seconds)
-        return settings, LoginService(store, throttle, lambda: livekit_credentials(settings), policy, clock=clock)
+        return settings, service
 
     monkeypatch.setattr(app, "configured", configured_on_clock)
     return clock

@@ -1,6 +1,7 @@
 """What template.yaml promises: least privilege, durable tables, the runtime, the outputs."""
 
 from livekit_auth import aws
+from livekit_auth.lockout import HOLD_SECONDS
 from livekit_auth_tools.cfn_template import load_template, table_specs
 
 RESOURCES = load_template()["Resources"]
@@ -83,3 +84,8 @@ def test_both_login_methods_are_routed_to_the_function():
         ("POST", "/api/auth/client"),
         ("OPTIONS", "/api/auth/client"),
     }
+
+
+def test_a_held_account_outlasts_any_attempt_that_holds_it():
+    """The hold must not run out while its attempt can still be running."""
+    assert FUNCTION["Properties"]["Timeout"] < HOLD_SECONDS

@@ -23,7 +23,7 @@ CLIENT_CONFIG = Config(
 # The longest one AWS call can take before botocore gives up.
 WORST_CASE_CALL_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) + MAX_RETRY_BACKOFF_SECONDS
 
-# The most AWS calls a login waits on one after another: SSM on a cold start, the attempt gate
-# (two conditional writes past the threshold, the user read running beside them), the channels
-# Query (the attempt reset running beside it) or the failure record.
-SEQUENTIAL_CALLS_PER_LOGIN = 4
+# The most AWS calls a login waits on one after another: the attempt gate (two conditional writes
+# past the free attempts; the user read runs beside them), then either the failure record or the
+# channels Query (the attempt reset and, on a cold start, SSM run beside it).
+SEQUENTIAL_CALLS_PER_LOGIN = 3

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from livekit_auth.errors import ConfigurationError
 
@@ -26,7 +26,7 @@ class TableNames:
     attempts: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     tables: TableNames
     livekit_url: str
@@ -34,7 +34,7 @@ class Settings:
     api_key_parameter: str
     api_secret_parameter: str
     api_key: str
-    api_secret: str
+    api_secret: str = field(repr=False)
     secret_max_age_seconds: int
     token_ttl_seconds: int
     bcrypt_rounds: int
@@ -66,6 +66,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lockout_max_seconds=_int(env, "LOCKOUT_MAX_SECONDS", DEFAULT_LOCKOUT_MAX_SECONDS, 1, 86400),
         local_mode=env.get("LOCAL_MODE", "").lower() in {"1", "true", "yes"},
     )
+
+
+def require_function_settings(settings: Settings) -> Settings:
+    """What the deployed function cannot run without; authctl and tools need less."""
+    if not all((settings.tables.users, settings.tables.channels, settings.tables.attempts)):
+        raise ConfigurationError("USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE must be set")
+    if not settings.livekit_url:
+        raise ConfigurationError("LIVEKIT_SERVER_URL must be set")
+    return settings
 
 
 def table_names(env: Mapping[str, str] | None = None) -> TableNames:

@@ -63,5 +63,9 @@ class NotGranted(AdminError):
     pass
 
 
+class MembersChanged(AdminError):
+    """A rename raced with a revoke; running it again completes it."""
+
+
 class MissingTable(AdminError):
     pass

@@ -2,9 +2,11 @@
 
 Every attempt is counted per normalized username *before* the password is checked, with a
 conditional write, so parallel guesses cannot all slip through: at most `threshold` attempts
-reach bcrypt. From the threshold on, an attempt is admitted only once the lock has run out,
-and each further failure doubles the lock (1 s, 2 s, 4 s ... up to `max_lock_seconds`).
-A success clears the count. Unknown usernames are counted alike, so the lock reveals nothing.
+reach bcrypt. The first `threshold - 1` are counted freely; from the threshold-th on, one attempt
+at a time is admitted (the account is *held* while it is checked, a second or so) and only once
+the lock has run out. Each failure from the threshold-th on locks the account, for 1 s, then 2 s,
+4 s ... up to `max_lock_seconds`. A success clears the count. Unknown usernames are counted alike,
+so the lock reveals nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from dataclasses import dataclass
 from livekit_auth.errors import AccountLocked
 from livekit_auth.storage import AttemptRefused, AttemptState, AuthStore
 
-# While an attempt past the threshold is being checked, the account stays locked this long
-# (longer than the function's timeout), so only that one attempt runs.
+# While an attempt past the free ones is being checked the account is held, at most this long
+# (longer than the function's timeout, so a crashed attempt cannot hold it forever).
 HOLD_SECONDS = 30
 # A count with no new attempt for this long (after any lock) is forgotten.
 QUIET_WINDOW_SECONDS = 15 * 60
@@ -39,7 +41,9 @@ class LoginThrottle:
         """Count this attempt, or raise AccountLocked without counting it; at most two conditional writes."""
         expires_at = math.ceil(now) + QUIET_WINDOW_SECONDS
         try:
-            number = self._store.claim_attempt(username, below=self.threshold - 1, now=now, expires_at=expires_at)
+            number = self._store.claim_attempt(
+                username, free_attempts=self.threshold - 1, now=now, expires_at=expires_at
+            )
             return Admission(number)
         except AttemptRefused as refused:
             state = refused.state
@@ -48,10 +52,10 @@ class LoginThrottle:
                 return Admission(self._store.restart_attempts(username, now=now, expires_at=expires_at))
             except AttemptRefused as refused:  # a parallel attempt restarted the count first: rare, retry soon
                 raise AccountLocked(self._retry_after(refused.state, now)) from None
-        if _locked(state, now):
+        if _refusing(state, now):
             raise AccountLocked(self._retry_after(state, now))
         try:
-            number = self._store.claim_gated_attempt(
+            number = self._store.claim_held_attempt(
                 username,
                 seen_attempts=state.attempts,
                 now=now,
@@ -81,10 +85,12 @@ class LoginThrottle:
 
     @staticmethod
     def _retry_after(state: AttemptState | None, now: float) -> int:
-        if state is None or state.locked_until is None:
+        """Seconds until the lock runs out; 1 while the account is only held by an attempt in flight."""
+        if state is None or state.locked_until is None or state.locked_until <= now:
             return 1
         return max(1, math.ceil(state.locked_until - now))
 
 
-def _locked(state: AttemptState, now: float) -> bool:
-    return state.locked_until is not None and state.locked_until > now
+def _refusing(state: AttemptState, now: float) -> bool:
+    """Locked after a failure, or held by an attempt being checked."""
+    return any(until is not None and until > now for until in (state.locked_until, state.held_until))

@@ -1,16 +1,16 @@
 """The login use case: a username and a password in, one LiveKit token per channel out.
 
 AWS cost of a login: the attempt gate and the user read run side by side (one round trip),
-then the channels Query runs beside the attempt reset (a second round trip), then tokens are
-minted locally. The LiveKit secret comes from a cache that SSM refills only on a cold start or
-after its max age.
+then the channels Query runs beside the attempt reset and the LiveKit credentials (a second round
+trip), then tokens are minted locally. The credentials come from a cache that SSM refills only on
+a cold start or after its max age.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # importing credentials builds an SSM client; authctl needs l
 
 MAX_USERNAME_LENGTH = 254  # the longest valid email address
 
-# Two workers: each login runs at most two AWS calls side by side. Threads outlive invocations.
+# Beside the Query, a login runs at most two other calls (the reset, the credentials).
+# Threads outlive invocations, like the clients.
 _side_by_side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="login-io")
 
 
@@ -81,8 +82,10 @@ class LoginService:
         pending_user = _side_by_side.submit(self._store.get_user, username)
         try:
             admission = self._throttle.admit(username, now)
-        finally:
-            user = pending_user.result()
+        except Exception:
+            wait([pending_user])  # the read's own outcome no longer matters: a lock is a 429
+            raise
+        user = pending_user.result()
 
         stored_hash = user.password_hash if user else None
         if not verify_password(password, stored_hash, self._policy.bcrypt_rounds) or user is None:
@@ -90,20 +93,25 @@ class LoginService:
             raise InvalidCredentials()
 
         pending_reset = _side_by_side.submit(self._throttle.record_success, username)
+        if not user.active:
+            pending_reset.result()
+            raise AccountInactive()
+        pending_credentials = _side_by_side.submit(self._credentials)
         try:
-            if not user.active:
-                raise AccountInactive()
             memberships = self._store.get_memberships(user.user_id)
         finally:
-            pending_reset.result()
+            wait([pending_reset, pending_credentials])
+        pending_reset.result()
         if memberships is None:
             raise UserDataNotFound()
         if not memberships:
             raise NoChannels()
-        return LoginResult(user.user_id, username, self._mint(user.user_id, username, memberships))
+        channels = self._mint(pending_credentials.result(), user.user_id, username, memberships)
+        return LoginResult(user.user_id, username, channels)
 
-    def _mint(self, user_id: str, username: str, memberships: list[Membership]) -> list[ChannelToken]:
-        credentials = self._credentials()
+    def _mint(
+        self, credentials: LiveKitCredentials, user_id: str, username: str, memberships: list[Membership]
+    ) -> list[ChannelToken]:
         issued_at = int(self._clock())
         channels = []
         for membership in memberships:

@@ -12,7 +12,9 @@ NO_CHANNELS = "شما به هیچ کانالی دسترسی ندارید."
 USER_DATA_NOT_FOUND = "اطلاعات کاربر یافت نشد."
 SERVER_ERROR = "خطای سرور در احراز هویت"
 
-# Beyond the guide.
+# Beyond the guide. ROUTE_NOT_FOUND, PAYLOAD_TOO_LARGE, TOO_MANY_REQUESTS, BAD_REQUEST and SERVER_ERROR
+# also stand in template.yaml's GatewayResponses (API Gateway answers without the function there);
+# tests/unit/test_messages.py fails when the two differ.
 TOO_MANY_ATTEMPTS = "تعداد تلاش\u200cهای ناموفق بیش از حد مجاز است. لطفاً بعداً دوباره تلاش کنید."
 INVALID_JSON_BODY = "بدنه درخواست باید یک شیء JSON معتبر باشد."
 INVALID_CHARACTERS = "درخواست شامل نویسه\u200cهای نامعتبر است."

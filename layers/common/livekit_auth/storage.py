@@ -6,7 +6,7 @@ Channels table   pk, sk (single-table design)
     USER#<user_id>   CHANNEL#<padded id>    a membership: channel name and grants; member_of = CHANNEL#<id>
     CATALOG          CHANNEL#<padded id>    a channel: its id and name
     index ByChannel  member_of (PK), pk (SK): the members of one channel, for renames
-Attempts table   username (PK) -> attempts, locked_until, expires_at (TTL, also checked in code)
+Attempts table   username (PK) -> attempts, locked_until, held_until, expires_at (TTL, also checked in code)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from livekit_auth.config import TableNames
 from livekit_auth.errors import (
     ChannelExists,
+    MembersChanged,
     MissingTable,
     NotGranted,
     UnknownChannel,
@@ -65,7 +66,8 @@ class Channel:
 @dataclass(frozen=True)
 class AttemptState:
     attempts: int
-    locked_until: float | None
+    locked_until: float | None  # refused until then after a failure past the threshold
+    held_until: float | None  # an attempt past the threshold is being checked: others wait
     expires_at: float
 
 
@@ -131,32 +133,42 @@ class AuthStore:
 
     # ---- failed-attempt counters (policy lives in lockout.py) ------------------------------------
 
-    def claim_attempt(self, username: str, *, below: int, now: float, expires_at: int) -> int:
-        """Count one attempt while the live count is below `below`; return the new count."""
+    def claim_attempt(self, username: str, *, free_attempts: int, now: float, expires_at: int) -> int:
+        """Count one attempt while fewer than `free_attempts` are counted; return the new count."""
         return self._attempt_update(
             username,
             update="SET attempts = if_not_exists(attempts, :zero) + :one, expires_at = :expires",
-            condition="attribute_not_exists(attempts) OR (attempts < :below AND expires_at > :now)",
-            values={":zero": _n(0), ":one": _n(1), ":below": _n(below), ":now": _n(now), ":expires": _n(expires_at)},
+            condition="attribute_not_exists(attempts) OR (attempts < :free AND expires_at > :now)",
+            values={
+                ":zero": _n(0),
+                ":one": _n(1),
+                ":free": _n(free_attempts),
+                ":now": _n(now),
+                ":expires": _n(expires_at),
+            },
         )
 
     def restart_attempts(self, username: str, *, now: float, expires_at: int) -> int:
         """Start counting afresh over an expired item (TTL deletion is lazy)."""
         return self._attempt_update(
             username,
-            update="SET attempts = :one, expires_at = :expires REMOVE locked_until",
+            update="SET attempts = :one, expires_at = :expires REMOVE locked_until, held_until",
             condition="expires_at <= :now",
             values={":one": _n(1), ":now": _n(now), ":expires": _n(expires_at)},
         )
 
-    def claim_gated_attempt(
+    def claim_held_attempt(
         self, username: str, *, seen_attempts: int, now: float, hold_until: float, expires_at: int
     ) -> int:
-        """Past the threshold: admit one attempt when the lock has run out, holding the lock meanwhile."""
+        """Past the free attempts: admit one attempt when neither locked nor held, and hold the account."""
         return self._attempt_update(
             username,
-            update="SET attempts = attempts + :one, locked_until = :hold, expires_at = :expires",
-            condition="attempts = :seen AND (attribute_not_exists(locked_until) OR locked_until <= :now)",
+            update="SET attempts = attempts + :one, held_until = :hold, expires_at = :expires",
+            condition=(
+                "attempts = :seen"
+                " AND (attribute_not_exists(locked_until) OR locked_until <= :now)"
+                " AND (attribute_not_exists(held_until) OR held_until <= :now)"
+            ),
             values={
                 ":one": _n(1),
                 ":seen": _n(seen_attempts),
@@ -167,13 +179,19 @@ class AuthStore:
         )
 
     def lock_attempts(self, username: str, *, until: float, expires_at: int) -> None:
-        self._call(
-            self._db.update_item,
-            TableName=self.tables.attempts,
-            Key={"username": {"S": username}},
-            UpdateExpression="SET locked_until = :until, expires_at = :expires",
-            ExpressionAttributeValues={":until": _n(until), ":expires": _n(expires_at)},
-        )
+        """Lock after a failed held attempt; a count a success has just cleared stays cleared."""
+        try:
+            self._call(
+                self._db.update_item,
+                TableName=self.tables.attempts,
+                Key={"username": {"S": username}},
+                UpdateExpression="SET locked_until = :until, expires_at = :expires REMOVE held_until",
+                ConditionExpression="attribute_exists(attempts)",
+                ExpressionAttributeValues={":until": _n(until), ":expires": _n(expires_at)},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def clear_attempts(self, username: str) -> None:
         self._call(self._db.delete_item, TableName=self.tables.attempts, Key={"username": {"S": username}})
@@ -241,7 +259,7 @@ class AuthStore:
                 ],
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
+            if _cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
                 raise UserExists(f"user {username} already exists") from None
             raise
         return user_id
@@ -349,41 +367,62 @@ class AuthStore:
             try:
                 self._call(self._db.transact_write_items, TransactItems=writes[start : start + _TRANSACTION_LIMIT])
             except ClientError as error:
-                if error.response["Error"]["Code"] == "TransactionCanceledException" and start == 0:
+                codes = _cancellation_codes(error)
+                if start == 0 and codes[:1] == ["ConditionalCheckFailed"]:
                     raise UnknownChannel(f"no channel {channel_id}") from None
+                if "ConditionalCheckFailed" in codes:
+                    raise MembersChanged(
+                        f"channel {channel_id} lost a member during the rename: run it again"
+                    ) from None
                 raise
         return len(member_ids)
 
     def grant(self, user: User, channel: Channel, membership: Membership) -> None:
-        """Add or update a membership, provided the channel and the user's record still exist."""
-        self._call(
-            self._db.transact_write_items,
-            TransactItems=[
-                {
-                    "ConditionCheck": {
-                        "TableName": self.tables.channels,
-                        "Key": {"pk": {"S": CATALOG_PK}, "sk": {"S": channel_sort_key(channel.channel_id)}},
-                        "ConditionExpression": "attribute_exists(pk)",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self.tables.channels,
-                        "Item": {
-                            "pk": {"S": user_key(user.user_id)},
-                            "sk": {"S": channel_sort_key(channel.channel_id)},
-                            "member_of": {"S": channel_member_key(channel.channel_id)},
-                            "username": {"S": user.username},
-                            "channel_id": _n(channel.channel_id),
-                            "channel_name": {"S": channel.name},
-                            "can_publish": {"BOOL": membership.can_publish},
-                            "can_subscribe": {"BOOL": membership.can_subscribe},
-                            "can_publish_data": {"BOOL": membership.can_publish_data},
-                        },
-                    }
-                },
-            ],
-        )
+        """Add or update a membership, provided the channel and the user (same user_id) still exist."""
+        try:
+            self._call(
+                self._db.transact_write_items,
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.tables.channels,
+                            "Key": {"pk": {"S": CATALOG_PK}, "sk": {"S": channel_sort_key(channel.channel_id)}},
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.tables.users,
+                            "Key": {"username": {"S": user.username}},
+                            "ConditionExpression": "user_id = :user_id",
+                            "ExpressionAttributeValues": {":user_id": {"S": user.user_id}},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.tables.channels,
+                            "Item": {
+                                "pk": {"S": user_key(user.user_id)},
+                                "sk": {"S": channel_sort_key(channel.channel_id)},
+                                "member_of": {"S": channel_member_key(channel.channel_id)},
+                                "username": {"S": user.username},
+                                "channel_id": _n(channel.channel_id),
+                                "channel_name": {"S": channel.name},
+                                "can_publish": {"BOOL": membership.can_publish},
+                                "can_subscribe": {"BOOL": membership.can_subscribe},
+                                "can_publish_data": {"BOOL": membership.can_publish_data},
+                            },
+                        }
+                    },
+                ],
+            )
+        except ClientError as error:
+            codes = _cancellation_codes(error)
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                raise UnknownChannel(f"no channel {channel.channel_id}") from None
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                raise UnknownUser(f"no user {user.username}") from None
+            raise
 
     def revoke(self, user: User, channel_id: int) -> None:
         try:
@@ -440,6 +479,13 @@ class AuthStore:
             raise
 
 
+def _cancellation_codes(error: ClientError) -> list[str]:
+    """Why each item of a cancelled transaction failed ("None" where it did not), in request order."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return []
+    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+
+
 def _n(value: float) -> dict[str, str]:
     return {"N": format(value, ".3f").rstrip("0").rstrip(".") if isinstance(value, float) else str(value)}
 
@@ -470,9 +516,10 @@ def _channel(item: Item) -> Channel:
 def _attempt_state(item: Item | None) -> AttemptState | None:
     if not item or "attempts" not in item:
         return None
-    locked = item.get("locked_until")
+    locked, held = item.get("locked_until"), item.get("held_until")
     return AttemptState(
         attempts=int(item["attempts"]["N"]),
         locked_until=float(locked["N"]) if locked else None,
+        held_until=float(held["N"]) if held else None,
         expires_at=float(item.get("expires_at", {"N": "0"})["N"]),
     )
