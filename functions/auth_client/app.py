@@ -61,6 +61,7 @@ def configured() -> tuple[Settings, LoginService]:
 
 
 def build_service(settings: Settings, clock: Callable[[], float] = time.time) -> LoginService:
+    """The login service over the function's own clients; tests hand it a clock they control."""
     store = AuthStore(dynamodb, settings.tables)
     throttle = LoginThrottle(store, threshold=settings.lockout_threshold, max_lock_seconds=settings.lockout_max_seconds)
     dummy_hash(settings.bcrypt_rounds)  # now, so no login pays for it
