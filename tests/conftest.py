@@ -8,16 +8,10 @@ from __future__ import annotations
 import json
 import os
 
-for _variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SSM"):
-    os.environ.pop(_variable, None)
-os.environ.update(
-    AWS_DEFAULT_REGION="eu-west-1",
-    AWS_REGION="eu-west-1",
-    AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",
-    POWERTOOLS_SERVICE_NAME="livekit-auth",
-    POWERTOOLS_METRICS_NAMESPACE="LiveKitAuth",
-)
+from livekit_auth_tools import fake_aws
+
+fake_aws.use_fake_aws()
+os.environ.update(fake_aws.POWERTOOLS_ENVIRONMENT)  # before app is imported: its logger reads them
 
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -34,16 +28,8 @@ from livekit_auth import credentials  # noqa: E402
 from livekit_auth.config import table_names  # noqa: E402
 from livekit_auth.storage import AuthStore  # noqa: E402
 from livekit_auth_tools import demo_data  # noqa: E402
-from livekit_auth_tools.apigw import LocalContext, proxy_event  # noqa: E402
+from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event  # noqa: E402
 from livekit_auth_tools.cfn_template import create_tables  # noqa: E402
-
-TEST_BCRYPT_ROUNDS = 4  # the cheapest cost: tests check behaviour, benchmarks check cost
-API_KEY = "APItestKey"
-API_SECRET = "test-secret-that-is-at-least-32-bytes-long"
-API_KEY_PARAMETER = "/livekit-auth/test/api-key"
-API_SECRET_PARAMETER = "/livekit-auth/test/api-secret"
-LIVEKIT_URL = "wss://livekit.test.example"
-LOGIN_PATH = "/api/auth/client/"
 
 
 def clear_caches() -> None:
@@ -85,27 +71,16 @@ def tables(aws: None, dynamodb_client: Any) -> dict[str, str]:
 
 @pytest.fixture
 def ssm_credentials(aws: None, ssm_client: Any) -> None:
-    ssm = ssm_client
-    ssm.put_parameter(Name=API_KEY_PARAMETER, Value=API_KEY, Type="SecureString")
-    ssm.put_parameter(Name=API_SECRET_PARAMETER, Value=API_SECRET, Type="SecureString")
+    fake_aws.put_livekit_credentials(ssm_client)
 
 
 @pytest.fixture
 def function_env(monkeypatch: pytest.MonkeyPatch, tables: dict[str, str], ssm_credentials: None) -> dict[str, str]:
     """The environment template.yaml gives the function, pointing at the emulated tables and parameters."""
-    env = {
-        **tables,
-        "LIVEKIT_SERVER_URL": LIVEKIT_URL,
-        "LIVEKIT_API_KEY_PARAMETER": API_KEY_PARAMETER,
-        "LIVEKIT_API_SECRET_PARAMETER": API_SECRET_PARAMETER,
-        "BCRYPT_ROUNDS": str(TEST_BCRYPT_ROUNDS),
-        "ALLOWED_ORIGINS": "*",
-        "LOCKOUT_THRESHOLD": "5",
-        "LOCKOUT_MAX_SECONDS": "900",
-    }
+    env = fake_aws.function_environment(tables)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    for name in ("LIVEKIT_HOST", "LIVEKIT_SERVER_API_KEY", "LIVEKIT_SERVER_API_SECRET", "LOCAL_MODE"):
+    for name in fake_aws.INHERITED_FUNCTION_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return env
 
@@ -118,7 +93,7 @@ def store(tables: dict[str, str], dynamodb_client: Any) -> AuthStore:
 @pytest.fixture
 def demo_users(store: AuthStore) -> dict[str, str]:
     """{username: user_id} for the demo users (password demo_data.DEMO_PASSWORD)."""
-    return demo_data.seed(store, TEST_BCRYPT_ROUNDS)
+    return demo_data.seed(store, fake_aws.BCRYPT_ROUNDS)
 
 
 @dataclass
@@ -141,7 +116,7 @@ def call_handler(event: dict[str, Any]) -> Answer:
 def login_event(body: Any = None, *, raw: str | None = None, headers: dict[str, str] | None = None, **kw: Any) -> dict:
     text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
     headers = {"Content-Type": "application/json", **(headers or {})}
-    return proxy_event("POST", LOGIN_PATH, resource="/api/auth/client", headers=headers, body=text, **kw)
+    return proxy_event("POST", LOGIN_PATH, resource=LOGIN_RESOURCE, headers=headers, body=text, **kw)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from typing import Any
 
 STAGE = "v1"
 ACCOUNT_ID = "123456789012"
+LOGIN_RESOURCE = "/api/auth/client"  # the template's resource (the function answers it with or without a slash)
+LOGIN_PATH = LOGIN_RESOURCE + "/"  # the public path, as the guide writes it
 
 
 def proxy_event(

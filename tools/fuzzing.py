@@ -27,27 +27,14 @@ from moto import mock_aws
 
 from livekit_auth.config import table_names
 from livekit_auth.storage import AuthStore
-from livekit_auth_tools import demo_data
-from livekit_auth_tools.apigw import proxy_event
+from livekit_auth_tools import demo_data, fake_aws
+from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, proxy_event
 from livekit_auth_tools.cfn_template import create_tables
 
-LOGIN_PATH = "/api/auth/client/"
-LOGIN_RESOURCE = "/api/auth/client"
-FUZZ_BCRYPT_ROUNDS = 4
 # High enough that the random walk of wrong and right demo passwords rarely locks an account;
 # a 429 is still a valid answer and is checked like any other refusal.
 FUZZ_LOCKOUT_THRESHOLD = 100
-FUZZ_API_KEY = "APIfuzzKey"
-FUZZ_API_SECRET = "fuzz-secret-that-is-at-least-32-bytes-long"  # noqa: S105 - an emulator-only value
-FUZZ_API_KEY_PARAMETER = "/livekit-auth/fuzz/api-key"
-FUZZ_API_SECRET_PARAMETER = "/livekit-auth/fuzz/api-secret"  # noqa: S105 - a parameter name
 ALLOWED_ORIGIN = "https://app.example.com"
-# Fake credentials: the emulator needs some, and real ones must never be used here.
-FAKE_AWS_ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": "eu-west-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-}
 ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 
 
@@ -295,21 +282,6 @@ def violations(case: FuzzCase, status: int, headers: Mapping[str, str], body: An
 # ---- the emulated function -----------------------------------------------------------------------
 
 
-def function_environment(tables: Mapping[str, str]) -> dict[str, str]:
-    return {
-        **tables,
-        "LIVEKIT_SERVER_URL": "wss://livekit.fuzz.example",
-        "LIVEKIT_API_KEY_PARAMETER": FUZZ_API_KEY_PARAMETER,
-        "LIVEKIT_API_SECRET_PARAMETER": FUZZ_API_SECRET_PARAMETER,
-        "BCRYPT_ROUNDS": str(FUZZ_BCRYPT_ROUNDS),
-        "ALLOWED_ORIGINS": ALLOWED_ORIGIN,
-        "LOCKOUT_THRESHOLD": str(FUZZ_LOCKOUT_THRESHOLD),
-        "LOCKOUT_MAX_SECONDS": "900",
-        "POWERTOOLS_SERVICE_NAME": "livekit-auth",
-        "POWERTOOLS_METRICS_NAMESPACE": "LiveKitAuth",
-    }
-
-
 @contextmanager
 def emulated_function() -> Iterator[dict[str, str]]:
     """moto with the template's tables, the SSM credentials, the demo users and the function's
@@ -317,20 +289,17 @@ def emulated_function() -> Iterator[dict[str, str]]:
     handler's caches (a new container) once the environment is in place."""
     saved = dict(os.environ)
     try:
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SSM"):
+        fake_aws.use_fake_aws()
+        for name in fake_aws.INHERITED_FUNCTION_VARIABLES:
             os.environ.pop(name, None)
-        for name in ("LIVEKIT_HOST", "LIVEKIT_SERVER_API_KEY", "LIVEKIT_SERVER_API_SECRET", "LOCAL_MODE"):
-            os.environ.pop(name, None)
-        os.environ.pop("AWS_SESSION_TOKEN", None)
-        os.environ.update(FAKE_AWS_ENVIRONMENT)
         with mock_aws():
             tables = create_tables(boto3.client("dynamodb"), "fuzz")
-            ssm = boto3.client("ssm")
-            ssm.put_parameter(Name=FUZZ_API_KEY_PARAMETER, Value=FUZZ_API_KEY, Type="SecureString")
-            ssm.put_parameter(Name=FUZZ_API_SECRET_PARAMETER, Value=FUZZ_API_SECRET, Type="SecureString")
-            environment = function_environment(tables)
+            fake_aws.put_livekit_credentials(boto3.client("ssm"))
+            environment = fake_aws.function_environment(
+                tables, ALLOWED_ORIGINS=ALLOWED_ORIGIN, LOCKOUT_THRESHOLD=str(FUZZ_LOCKOUT_THRESHOLD)
+            )
             os.environ.update(environment)
-            demo_data.seed(AuthStore(boto3.client("dynamodb"), table_names(tables)), FUZZ_BCRYPT_ROUNDS)
+            demo_data.seed(AuthStore(boto3.client("dynamodb"), table_names(tables)), fake_aws.BCRYPT_ROUNDS)
             yield environment
     finally:
         os.environ.clear()

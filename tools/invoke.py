@@ -15,11 +15,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from livekit_auth_tools import local_stack
+from livekit_auth_tools import fake_aws, local_stack
 from livekit_auth_tools.apigw import LocalContext
 
 # Fail fast when nothing listens: the question is only whether `make run` is up.
@@ -32,14 +31,7 @@ class StackNotRunning(Exception):
 
 def check_stack(emulator_url: str) -> None:
     """Raise StackNotRunning unless the emulator at `emulator_url` holds the local stack's tables."""
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=emulator_url,
-        region_name=local_stack.REGION,
-        aws_access_key_id=local_stack.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=local_stack.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        config=PROBE_CONFIG,
-    )
+    dynamodb = local_stack.local_client("dynamodb", emulator_url, config=PROBE_CONFIG)
     users_table = local_stack.local_table_names()["USERS_TABLE"]
     try:
         dynamodb.describe_table(TableName=users_table)
@@ -56,7 +48,7 @@ def invoke_events(paths: list[Path], emulator_url: str) -> dict[str, dict[str, A
     """Run each event through one freshly imported function; return {path: the function's result}."""
     events = {str(path): json.loads(path.read_text(encoding="utf-8")) for path in paths}
     check_stack(emulator_url)
-    local_stack.use_emulator(emulator_url)
+    fake_aws.use_fake_aws(emulator_url)
     settings = local_stack.function_settings(os.environ)
     with redirect_stdout(sys.stderr):  # Powertools binds its log stream when the function is imported
         handler = local_stack.load_function(settings | local_stack.local_table_names())
@@ -76,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        results = invoke_events(args.events, f"http://{local_stack.HOST}:{args.emulator_port}")
+        results = invoke_events(args.events, local_stack.local_emulator_url(args.emulator_port))
     except (OSError, ValueError, StackNotRunning) as error:
         print(f"invoke: {error}", file=sys.stderr)
         return 1

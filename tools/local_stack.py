@@ -41,22 +41,18 @@ import jwt
 
 from livekit_auth import config
 from livekit_auth.storage import AuthStore
-from livekit_auth_tools import cfn_template, demo_data
-from livekit_auth_tools.apigw import LocalContext, proxy_event
+from livekit_auth_tools import cfn_template, demo_data, fake_aws
+from livekit_auth_tools.apigw import LOGIN_PATH, LocalContext, proxy_event
 
 MODULE = "livekit_auth_tools.local_stack"
 HOST = "127.0.0.1"
 DEFAULT_API_PORT = 3000
 DEFAULT_EMULATOR_PORT = 5000
-LOGIN_PATH = "/api/auth/client/"
 FUNCTION_PATH = Path(__file__).resolve().parent.parent / "functions" / "auth_client" / "app.py"
 
-# Fixed, so that `make invoke` and `authctl --local` find the running stack's tables and data.
+# Fixed, so that `make invoke` and `authctl --local` find the running stack's tables and data
+# (in the emulator's fake_aws.REGION, signed with fake_aws.FAKE_CREDENTIALS).
 TABLE_PREFIX = "local"
-REGION = "eu-west-1"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-# Variables that would send boto3 somewhere else than the emulator, or sign as a real identity.
-AWS_TARGETING_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SSM")
 
 # The key pair of LiveKit's own development server (`livekit-server --dev`).
 DEV_API_KEY = "devkey"
@@ -85,16 +81,24 @@ def local_table_names() -> dict[str, str]:
     return {spec.env_var: f"{TABLE_PREFIX}-{spec.logical_id}" for spec in cfn_template.table_specs()}
 
 
-def emulator_environment(emulator_url: str, region: str = REGION) -> dict[str, str]:
-    """What points boto3 at the emulator: its endpoint, a region, and credentials it accepts."""
-    return {"AWS_ENDPOINT_URL": emulator_url, "AWS_REGION": region, "AWS_DEFAULT_REGION": region, **FAKE_CREDENTIALS}
+def local_emulator_url(port: int | None = None) -> str:
+    """The URL of the `make run` emulator: on `port`, else $EMULATOR_PORT, else the default port."""
+    if port is None:
+        port = int(os.environ.get("EMULATOR_PORT", DEFAULT_EMULATOR_PORT))
+    return f"http://{HOST}:{port}"
 
 
-def use_emulator(emulator_url: str, region: str = REGION) -> None:
-    """Point this process's boto3 clients, the function's included, at the emulator only."""
-    for name in AWS_TARGETING_VARIABLES:
-        os.environ.pop(name, None)
-    os.environ.update(emulator_environment(emulator_url, region))
+def local_client(service: str, url: str | None = None, **options: Any) -> Any:
+    """A boto3 client of the running `make run` emulator (at `url`, else local_emulator_url()), whatever the
+    caller's own AWS settings are; `options` go to boto3.client (e.g. config=...)."""
+    return boto3.client(
+        service,
+        endpoint_url=url or local_emulator_url(),
+        region_name=fake_aws.REGION,
+        aws_access_key_id=fake_aws.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=fake_aws.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        **options,
+    )
 
 
 def function_settings(overrides: Mapping[str, str]) -> dict[str, str]:
@@ -304,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                 settings, tables = function_settings(os.environ), tables_from_environment()
             else:
                 emulator_url = running.enter_context(emulator_running(args.emulator_port))
-                use_emulator(emulator_url)
+                fake_aws.use_fake_aws(emulator_url)
                 settings = function_settings(os.environ)
                 tables = fill_emulator(settings, seed_demo=not args.no_demo_data)
             api = running.enter_context(ApiGateway(args.api_port, load_function(settings | tables), settings=settings))
@@ -415,7 +419,7 @@ def serve_api(
     `tables` is {USERS_TABLE: name, CHANNELS_TABLE: ..., ATTEMPTS_TABLE: ...}; `env` overrides function
     settings and AWS settings (e.g. AWS_DEFAULT_REGION, where the emulator holds the tables).
     """
-    settings = emulator_environment(emulator_url) if emulator_url else {}
+    settings = fake_aws.fake_aws_environment(emulator_url) if emulator_url else {}
     return _spawn(["--api-port", str(api_port), "--existing-tables"], settings | dict(tables) | dict(env or {}))
 
 

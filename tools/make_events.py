@@ -10,12 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from livekit_auth_tools.apigw import proxy_event
+from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, proxy_event
 from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
-LOGIN_PATH = "/api/auth/client/"
-RESOURCE = "/api/auth/client"
 JSON_HEADERS = {
     "Content-Type": "application/json",
     "Origin": "https://app.example.com",
@@ -28,7 +26,7 @@ def _login(body: Any, *, headers: dict[str, str] | None = None, raw: str | None 
     return proxy_event(
         "POST",
         LOGIN_PATH,
-        resource=RESOURCE,
+        resource=LOGIN_RESOURCE,
         headers=headers or JSON_HEADERS,
         body=text,
         **kwargs,
@@ -82,7 +80,7 @@ EVENTS: dict[str, tuple[int, dict]] = {
         proxy_event(
             "OPTIONS",
             LOGIN_PATH,
-            resource=RESOURCE,
+            resource=LOGIN_RESOURCE,
             headers={
                 "Origin": "https://app.example.com",
                 "Access-Control-Request-Method": "POST",

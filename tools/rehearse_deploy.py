@@ -31,6 +31,8 @@ from typing import Any
 
 import boto3
 
+from livekit_auth_tools import fake_aws
+
 ROOT = Path(__file__).resolve().parent.parent
 SAM = str(Path(sys.executable).parent / "sam")
 CONFIG_ENV = "default"
@@ -191,15 +193,8 @@ def fake_account_env(endpoint: str) -> dict[str, str]:
         for name, value in os.environ.items()
         if not name.startswith("AWS_") and name not in {"USERS_TABLE", "CHANNELS_TABLE", "ATTEMPTS_TABLE"}
     }
-    env.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="rehearsal",
-        AWS_SECRET_ACCESS_KEY="rehearsal",  # noqa: S106 - moto accepts any credentials
-        AWS_DEFAULT_REGION=REGION,
-        AWS_REGION=REGION,
-        SAM_CLI_TELEMETRY="0",
-        SAM_CLI_CONTAINER_CONNECTION_TIMEOUT="1",
-    )
+    env.update(fake_aws.fake_aws_environment(endpoint, REGION))
+    env.update(SAM_CLI_TELEMETRY="0", SAM_CLI_CONTAINER_CONNECTION_TIMEOUT="1")
     return env
 
 

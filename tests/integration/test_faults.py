@@ -26,7 +26,8 @@ import app
 from livekit_auth import aws, credentials, messages
 from livekit_auth.storage import AuthStore
 from livekit_auth_tools import demo_data
-from tests.conftest import API_SECRET_PARAMETER, Answer, login_event
+from livekit_auth_tools.fake_aws import API_SECRET_PARAMETER
+from tests.conftest import Answer, login_event
 from tests.log_capture import capture_function_output, log_records
 
 DYNAMODB_URL = "https://dynamodb.eu-west-1.amazonaws.com"

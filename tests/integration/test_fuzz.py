@@ -10,7 +10,8 @@ import pytest
 from hypothesis import example, given
 
 from livekit_auth_tools import demo_data, fuzzing
-from livekit_auth_tools.fuzzing import LOGIN_PATH, FuzzCase
+from livekit_auth_tools.apigw import LOGIN_PATH
+from livekit_auth_tools.fuzzing import FuzzCase
 from tests.conftest import call_handler, clear_caches
 
 JSON_HEADERS = {"Content-Type": "application/json"}

@@ -10,7 +10,8 @@ from livekit.api import TokenVerifier
 
 from livekit_auth import messages
 from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
-from tests.conftest import API_KEY, API_SECRET, LIVEKIT_URL, call_handler, login_event
+from livekit_auth_tools.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
+from tests.conftest import call_handler, login_event
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

@@ -21,7 +21,8 @@ import pytest
 
 from livekit_auth.storage import AuthStore
 from livekit_auth_tools import demo_data
-from tests.conftest import API_SECRET, API_SECRET_PARAMETER, Answer, clear_caches, login_event
+from livekit_auth_tools.fake_aws import API_SECRET, API_SECRET_PARAMETER
+from tests.conftest import Answer, clear_caches, login_event
 from tests.log_capture import capture_function_output, output_lines
 
 BCRYPT_HASH = re.compile(r"\$2[abxy]?\$")
