@@ -5,15 +5,15 @@ USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE in the environment. Credentials, 
 come from boto3's usual settings (AWS_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL ...).
 
 Passwords are read from stdin (--password-stdin) or a prompt, never from the command line, where
-shell history and the process list would keep them. They are hashed here, at BCRYPT_ROUNDS (as the
-function's setting; default 12), and never printed.
+shell history and the process list would keep them. They are hashed here, at the function's bcrypt
+cost: with --stack the stack's BcryptRounds parameter, otherwise BCRYPT_ROUNDS (default 12); and
+never printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import re
 import sys
 import time
@@ -37,6 +37,8 @@ STACK_OUTPUTS = {
     "ChannelsTableName": "CHANNELS_TABLE",
     "AttemptsTableName": "ATTEMPTS_TABLE",
 }
+# The stack parameter the function's BCRYPT_ROUNDS comes from (template.yaml).
+STACK_BCRYPT_PARAMETER = "BcryptRounds"
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 CLIENT_CONFIG = Config(connect_timeout=2, retries={"mode": "standard", "max_attempts": 3})
 
@@ -138,29 +140,24 @@ def build_parser() -> argparse.ArgumentParser:
 # ---- which tables ------------------------------------------------------------------------------------
 
 
-def open_store(args: argparse.Namespace) -> AuthStore:
+def open_store(args: argparse.Namespace) -> tuple[AuthStore, int]:
+    """The store of the target tables, and the bcrypt cost the function checks passwords at there."""
     if args.local:
-        os.environ.setdefault("AWS_DEFAULT_REGION", local_stack.REGION)  # see email_address()
-        emulator_url = f"http://{local_stack.HOST}:{os.environ.get('EMULATOR_PORT', local_stack.DEFAULT_EMULATOR_PORT)}"
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=emulator_url,
-            region_name=local_stack.REGION,
-            aws_access_key_id=local_stack.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=local_stack.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=CLIENT_CONFIG,
-        )
-        return AuthStore(client, config.table_names(local_stack.local_table_names()))
-    tables = stack_tables(args.stack) if args.stack else config.table_names()
+        client = local_stack.local_client("dynamodb", config=CLIENT_CONFIG)
+        return AuthStore(client, config.table_names(local_stack.local_table_names())), config.bcrypt_rounds()
+    if args.stack:
+        tables, rounds = stack_settings(args.stack)
+    else:
+        tables, rounds = config.table_names(), config.bcrypt_rounds()
     if not all((tables.users, tables.channels, tables.attempts)):
         raise UsageError(
             "which tables? Use --local, --stack NAME, or set USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE"
         )
-    return AuthStore(boto3.client("dynamodb", config=CLIENT_CONFIG), tables)
+    return AuthStore(boto3.client("dynamodb", config=CLIENT_CONFIG), tables), rounds
 
 
-def stack_tables(stack_name: str) -> config.TableNames:
-    """The table names a deployed stack reports in its outputs."""
+def stack_settings(stack_name: str) -> tuple[config.TableNames, int]:
+    """The table names a deployed stack reports in its outputs, and its BcryptRounds parameter."""
     cloudformation = boto3.client("cloudformation", config=CLIENT_CONFIG)
     try:
         stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
@@ -172,7 +169,11 @@ def stack_tables(stack_name: str) -> config.TableNames:
     missing = [key for key in STACK_OUTPUTS if key not in outputs]
     if missing:
         raise UsageError(f"stack {stack_name} has no output {', '.join(missing)}: is it this service's stack?")
-    return config.table_names({variable: outputs[key] for key, variable in STACK_OUTPUTS.items()})
+    parameters = {entry["ParameterKey"]: entry.get("ParameterValue", "") for entry in stack.get("Parameters", [])}
+    if not parameters.get(STACK_BCRYPT_PARAMETER):
+        raise UsageError(f"stack {stack_name} has no parameter {STACK_BCRYPT_PARAMETER}: is it this service's stack?")
+    tables = config.table_names({variable: outputs[key] for key, variable in STACK_OUTPUTS.items()})
+    return tables, config.bcrypt_rounds({"BCRYPT_ROUNDS": parameters[STACK_BCRYPT_PARAMETER]})
 
 
 # ---- passwords ---------------------------------------------------------------------------------------
@@ -195,15 +196,16 @@ def read_password(from_stdin: bool) -> str:
     return password
 
 
-def new_password_hash(from_stdin: bool) -> str:
-    return hash_password(read_password(from_stdin), config.bcrypt_rounds())
+def new_password_hash(args: argparse.Namespace) -> str:
+    """The hash of the new password, at the target's bcrypt cost (main() sets args.bcrypt_rounds)."""
+    return hash_password(read_password(args.password_stdin), args.bcrypt_rounds)
 
 
 # ---- commands ----------------------------------------------------------------------------------------
 
 
 def add_user(store: AuthStore, args: argparse.Namespace) -> None:
-    print(store.create_user(args.email, new_password_hash(args.password_stdin), active=not args.inactive))
+    print(store.create_user(args.email, new_password_hash(args), active=not args.inactive))
 
 
 def disable_user(store: AuthStore, args: argparse.Namespace) -> None:
@@ -218,7 +220,7 @@ def enable_user(store: AuthStore, args: argparse.Namespace) -> None:
 
 def change_password(store: AuthStore, args: argparse.Namespace) -> None:
     store.require_user(args.email)  # before asking for a password that cannot be used
-    store.set_password_hash(args.email, new_password_hash(args.password_stdin))
+    store.set_password_hash(args.email, new_password_hash(args))
     store.clear_attempts(args.email)  # failures counted against the old password no longer matter
     print(f"changed the password of {args.email}")
 
@@ -311,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             "passwords are read from stdin (--password-stdin) or a prompt"
         )
     try:
-        store = open_store(args)
+        store, args.bcrypt_rounds = open_store(args)
         if "email" in args:
             args.email = email_address(args.email)
         args.run(store, args)

@@ -16,7 +16,7 @@ from livekit_auth import messages
 from livekit_auth.storage import MAX_CHANNEL_ID
 from livekit_auth_tools import authctl
 from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
-from tests.conftest import API_SECRET
+from livekit_auth_tools.fake_aws import API_SECRET
 
 NEW_USER = "new.user@example.com"
 NEW_PASSWORD = "correct horse battery staple"
@@ -337,23 +337,61 @@ def test_local_and_stack_exclude_each_other(authctl_run):
     assert authctl_run("--local", "--stack", "x", "user", "list").code == 2
 
 
-def _deploy_stack(name: str, outputs: dict[str, str]) -> None:
-    """A stand-in for the deployed stack: only its outputs matter to authctl."""
+def _deploy_stack(name: str, outputs: dict[str, str], parameters: dict[str, str] | None = None) -> None:
+    """A stand-in for the deployed stack: only its outputs and parameters matter to authctl."""
     template = {
+        "Parameters": {key: {"Type": "String"} for key in parameters or {}},
         "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {key: {"Value": value} for key, value in outputs.items()},
     }
-    boto3.client("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
+    boto3.client("cloudformation").create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in (parameters or {}).items()],
+    )
+
+
+def _deploy_service_stack(name: str, tables: dict[str, str], bcrypt_rounds: int = 12) -> None:
+    outputs = {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()}
+    _deploy_stack(name, outputs, {authctl.STACK_BCRYPT_PARAMETER: str(bcrypt_rounds)})
 
 
 def test_stack_names_the_tables_through_its_outputs(authctl_run, tables, monkeypatch):
     for variable in tables:
         monkeypatch.delenv(variable)
-    _deploy_stack("livekit-auth", {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()})
+    _deploy_service_stack("livekit-auth", tables)
 
     run = authctl_run("--stack", "livekit-auth", "user", "disable", DEMO.username)
     assert run.code == 0, run.err
     assert DEMO.username in authctl_run("--stack", "livekit-auth", "user", "list").out
+
+
+@pytest.mark.parametrize("command", ["add", "passwd"])
+def test_stack_passwords_are_hashed_at_the_stacks_bcrypt_rounds(authctl_run, tables, store, monkeypatch, command):
+    """The stack's BcryptRounds, not BCRYPT_ROUNDS here: logins cost the same for every user and the dummy hash."""
+    for variable in tables:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("BCRYPT_ROUNDS", "4")  # the function's environment says 4; the stack says 5
+    _deploy_service_stack("livekit-auth", tables, bcrypt_rounds=5)
+    username = NEW_USER if command == "add" else DEMO.username
+
+    run = authctl_run("--stack", "livekit-auth", "user", command, username, "--password-stdin", stdin=NEW_PASSWORD)
+
+    assert run.code == 0, run.err
+    assert store.require_user(username).password_hash.startswith("$2b$05$")
+
+
+def test_without_a_stack_passwords_are_hashed_at_bcrypt_rounds(authctl_run, store, monkeypatch):
+    monkeypatch.setenv("BCRYPT_ROUNDS", "5")
+    assert authctl_run("user", "add", NEW_USER, "--password-stdin", stdin=NEW_PASSWORD).code == 0
+    assert store.require_user(NEW_USER).password_hash.startswith("$2b$05$")
+
+
+def test_a_stack_without_bcrypt_rounds_is_refused(authctl_run, tables):
+    _deploy_stack("half-service", {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()})
+    run = authctl_run("--stack", "half-service", "user", "list")
+    assert run.code == 1
+    assert "has no parameter BcryptRounds" in run.err
 
 
 def test_unknown_stack_and_foreign_stack_are_refused(authctl_run):
