@@ -26,7 +26,7 @@ from moto import mock_aws  # noqa: E402
 import app  # noqa: E402
 from livekit_auth import credentials  # noqa: E402
 from livekit_auth.config import table_names  # noqa: E402
-from livekit_auth.storage import AuthStore  # noqa: E402
+from livekit_auth.storage.admin import AdminStore  # noqa: E402
 from livekit_auth_tools import demo_data  # noqa: E402
 from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event  # noqa: E402
 from livekit_auth_tools.cfn_template import create_tables  # noqa: E402
@@ -86,12 +86,12 @@ def function_env(monkeypatch: pytest.MonkeyPatch, tables: dict[str, str], ssm_cr
 
 
 @pytest.fixture
-def store(tables: dict[str, str], dynamodb_client: Any) -> AuthStore:
-    return AuthStore(dynamodb_client, table_names(tables))
+def store(tables: dict[str, str], dynamodb_client: Any) -> AdminStore:
+    return AdminStore(dynamodb_client, table_names(tables))
 
 
 @pytest.fixture
-def demo_users(store: AuthStore) -> dict[str, str]:
+def demo_users(store: AdminStore) -> dict[str, str]:
     """{username: user_id} for the demo users (password demo_data.DEMO_PASSWORD)."""
     return demo_data.seed(store, fake_aws.BCRYPT_ROUNDS)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import re
 import sys
 import time
@@ -26,9 +27,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from livekit_auth import config
 from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel
-from livekit_auth.login import MAX_USERNAME_LENGTH, normalize_username
 from livekit_auth.passwords import UnusablePassword, encode_password, hash_password
-from livekit_auth.storage import MAX_CHANNEL_ID, AuthStore, Membership
+from livekit_auth.storage.admin import AdminStore
+from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
+from livekit_auth.storage.records import Membership
+from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
 from livekit_auth_tools import local_stack
 
 # The stack outputs that name the tables (template.yaml) -> the variables the function reads.
@@ -89,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--stack", metavar="NAME", help="the tables of this deployed CloudFormation stack")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(group: Any, name: str, run: Callable[[AuthStore, argparse.Namespace], None], summary: str) -> Any:
+    def command(group: Any, name: str, run: Callable[[AdminStore, argparse.Namespace], None], summary: str) -> Any:
         sub = group.add_parser(name, help=summary, description=summary, allow_abbrev=False)
         sub.set_defaults(run=run)
         return sub
@@ -140,11 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
 # ---- which tables ------------------------------------------------------------------------------------
 
 
-def open_store(args: argparse.Namespace) -> tuple[AuthStore, int]:
+def open_store(args: argparse.Namespace) -> tuple[AdminStore, int]:
     """The store of the target tables, and the bcrypt cost the function checks passwords at there."""
     if args.local:
         client = local_stack.local_client("dynamodb", config=CLIENT_CONFIG)
-        return AuthStore(client, config.table_names(local_stack.local_table_names())), config.bcrypt_rounds()
+        rounds = config.bcrypt_rounds({**os.environ, "LOCAL_MODE": "true"})  # the local stack runs in LOCAL_MODE
+        return AdminStore(client, config.table_names(local_stack.local_table_names())), rounds
     if args.stack:
         tables, rounds = stack_settings(args.stack)
     else:
@@ -153,7 +157,7 @@ def open_store(args: argparse.Namespace) -> tuple[AuthStore, int]:
         raise UsageError(
             "which tables? Use --local, --stack NAME, or set USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE"
         )
-    return AuthStore(boto3.client("dynamodb", config=CLIENT_CONFIG), tables), rounds
+    return AdminStore(boto3.client("dynamodb", config=CLIENT_CONFIG), tables), rounds
 
 
 def stack_settings(stack_name: str) -> tuple[config.TableNames, int]:
@@ -204,28 +208,28 @@ def new_password_hash(args: argparse.Namespace) -> str:
 # ---- commands ----------------------------------------------------------------------------------------
 
 
-def add_user(store: AuthStore, args: argparse.Namespace) -> None:
+def add_user(store: AdminStore, args: argparse.Namespace) -> None:
     print(store.create_user(args.email, new_password_hash(args), active=not args.inactive))
 
 
-def disable_user(store: AuthStore, args: argparse.Namespace) -> None:
+def disable_user(store: AdminStore, args: argparse.Namespace) -> None:
     store.set_active(args.email, False)
     print(f"disabled {args.email}")
 
 
-def enable_user(store: AuthStore, args: argparse.Namespace) -> None:
+def enable_user(store: AdminStore, args: argparse.Namespace) -> None:
     store.set_active(args.email, True)
     print(f"enabled {args.email}")
 
 
-def change_password(store: AuthStore, args: argparse.Namespace) -> None:
+def change_password(store: AdminStore, args: argparse.Namespace) -> None:
     store.require_user(args.email)  # before asking for a password that cannot be used
     store.set_password_hash(args.email, new_password_hash(args))
     store.clear_attempts(args.email)  # failures counted against the old password no longer matter
     print(f"changed the password of {args.email}")
 
 
-def show_user(store: AuthStore, args: argparse.Namespace) -> None:
+def show_user(store: AdminStore, args: argparse.Namespace) -> None:
     user = store.require_user(args.email)
     memberships = store.get_memberships(user.user_id)
     print(f"username: {user.username}")
@@ -247,27 +251,27 @@ def show_user(store: AuthStore, args: argparse.Namespace) -> None:
         print(f"failed logins: {attempts.attempts}{until}")
 
 
-def list_users(store: AuthStore, args: argparse.Namespace) -> None:
+def list_users(store: AdminStore, args: argparse.Namespace) -> None:
     for user in sorted(store.list_users(), key=lambda user: user.username):
         print(f"{user.username}\t{'active' if user.active else 'inactive'}\t{user.user_id}")
 
 
-def add_channel(store: AuthStore, args: argparse.Namespace) -> None:
+def add_channel(store: AdminStore, args: argparse.Namespace) -> None:
     store.add_channel(args.channel_id, args.name)
     print(f"added channel {args.channel_id} {args.name}")
 
 
-def rename_channel(store: AuthStore, args: argparse.Namespace) -> None:
+def rename_channel(store: AdminStore, args: argparse.Namespace) -> None:
     members = store.rename_channel(args.channel_id, args.name)
     print(f"renamed channel {args.channel_id} to {args.name} for its {members} member(s)")
 
 
-def list_channels(store: AuthStore, args: argparse.Namespace) -> None:
+def list_channels(store: AdminStore, args: argparse.Namespace) -> None:
     for channel in store.list_channels():
         print(f"{channel.channel_id}\t{channel.name}")
 
 
-def grant_channel(store: AuthStore, args: argparse.Namespace) -> None:
+def grant_channel(store: AdminStore, args: argparse.Namespace) -> None:
     user = store.require_user(args.email)
     channel = store.get_channel(args.channel_id)
     if channel is None:
@@ -283,7 +287,7 @@ def grant_channel(store: AuthStore, args: argparse.Namespace) -> None:
     print(f"granted {user.username} channel {channel.channel_id} ({permissions(membership)})")
 
 
-def revoke_channel(store: AuthStore, args: argparse.Namespace) -> None:
+def revoke_channel(store: AdminStore, args: argparse.Namespace) -> None:
     store.revoke(store.require_user(args.email), args.channel_id)
     print(f"revoked {args.email} from channel {args.channel_id}")
 

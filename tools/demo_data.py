@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from livekit_auth.passwords import hash_password
-from livekit_auth.storage import AuthStore, Membership
+from livekit_auth.storage.admin import AdminStore
+from livekit_auth.storage.records import Membership
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the documented demo credential
 PUBLIC_CHANNEL = (1234567, "کانال عمومی")
@@ -30,7 +31,7 @@ VIEWER = DemoUser("viewer@example.com", (PUBLIC_CHANNEL[0],), read_only_channels
 USERS = (DEMO, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER)
 
 
-def seed(store: AuthStore, bcrypt_rounds: int) -> dict[str, str]:
+def seed(store: AdminStore, bcrypt_rounds: int) -> dict[str, str]:
     """Create the channels and users; return {username: user_id}. Every user's password is DEMO_PASSWORD."""
     for channel_id, name in CHANNELS:
         store.add_channel(channel_id, name)

@@ -34,7 +34,7 @@ API_SECRET_PARAMETER = "/livekit-auth/test/api-secret"  # noqa: S105 - a paramet
 LIVEKIT_URL = "wss://livekit.test.example"
 POWERTOOLS_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME": "livekit-auth", "POWERTOOLS_METRICS_NAMESPACE": "LiveKitAuth"}
 # Settings a caller's environment may hold that the function would otherwise pick up.
-INHERITED_FUNCTION_VARIABLES = ("LIVEKIT_HOST", "LIVEKIT_SERVER_API_KEY", "LIVEKIT_SERVER_API_SECRET", "LOCAL_MODE")
+INHERITED_FUNCTION_VARIABLES = ("LIVEKIT_HOST", "LIVEKIT_SERVER_API_KEY", "LIVEKIT_SERVER_API_SECRET")
 
 
 def fake_aws_environment(endpoint_url: str | None = None, region: str = REGION) -> dict[str, str]:
@@ -64,6 +64,7 @@ def function_environment(tables: Mapping[str, str], **settings: str) -> dict[str
         "ALLOWED_ORIGINS": "*",
         "LOCKOUT_THRESHOLD": "5",
         "LOCKOUT_MAX_SECONDS": "900",
+        "LOCAL_MODE": "true",  # admits BCRYPT_ROUNDS below the deployed minimum
         **POWERTOOLS_ENVIRONMENT,
         **settings,
     }

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from livekit_auth.config import table_names
-from livekit_auth.storage import AuthStore
+from livekit_auth.storage.admin import AdminStore
 from livekit_auth_tools import demo_data, fake_aws
 from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, proxy_event
 from livekit_auth_tools.cfn_template import create_tables
@@ -299,7 +299,7 @@ def emulated_function() -> Iterator[dict[str, str]]:
                 tables, ALLOWED_ORIGINS=ALLOWED_ORIGIN, LOCKOUT_THRESHOLD=str(FUZZ_LOCKOUT_THRESHOLD)
             )
             os.environ.update(environment)
-            demo_data.seed(AuthStore(boto3.client("dynamodb"), table_names(tables)), fake_aws.BCRYPT_ROUNDS)
+            demo_data.seed(AdminStore(boto3.client("dynamodb"), table_names(tables)), fake_aws.BCRYPT_ROUNDS)
             yield environment
     finally:
         os.environ.clear()

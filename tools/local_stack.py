@@ -40,7 +40,7 @@ import boto3
 import jwt
 
 from livekit_auth import config
-from livekit_auth.storage import AuthStore
+from livekit_auth.storage.admin import AdminStore
 from livekit_auth_tools import cfn_template, demo_data, fake_aws
 from livekit_auth_tools.apigw import LOGIN_PATH, LocalContext, proxy_event
 
@@ -119,8 +119,11 @@ def function_settings(overrides: Mapping[str, str]) -> dict[str, str]:
 
 
 def load_function(environment: Mapping[str, str]) -> LambdaHandler:
-    """Import functions/auth_client/app.py as a Lambda container does: its environment set first."""
+    """Import functions/auth_client/app.py as a Lambda container does: its environment set first, and
+    its folder (the task root) on the import path, where its own modules are found."""
     os.environ.update(environment)
+    if str(FUNCTION_PATH.parent) not in sys.path:
+        sys.path.insert(0, str(FUNCTION_PATH.parent))
     # Local tokens are signed with LiveKit's short development secret on purpose.
     warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
     spec = importlib.util.spec_from_file_location("app", FUNCTION_PATH)
@@ -143,7 +146,7 @@ def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> dict[str, 
     ssm.put_parameter(Name=settings["LIVEKIT_API_KEY_PARAMETER"], Value=DEV_API_KEY, Type="SecureString")
     ssm.put_parameter(Name=settings["LIVEKIT_API_SECRET_PARAMETER"], Value=DEV_API_SECRET, Type="SecureString")
     if seed_demo:
-        demo_data.seed(AuthStore(dynamodb, config.table_names(tables)), config.bcrypt_rounds(settings))
+        demo_data.seed(AdminStore(dynamodb, config.table_names(tables)), config.bcrypt_rounds(settings))
     return tables
 
 

@@ -418,13 +418,13 @@ def log_in_from_stack_tables(function_env: dict[str, str], secret: LiveKitSecret
     smoke test logs in and checks every token with LiveKit's verifier under the key and secret in SSM.
     """
     from livekit_auth.config import table_names
-    from livekit_auth.storage import AuthStore
+    from livekit_auth.storage.admin import AdminStore
     from livekit_auth_tools import local_stack, smoke_test
     from livekit_auth_tools.cfn_template import TABLE_ENV
     from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, seed
 
     started = time.monotonic()
-    seed(AuthStore(boto3.client("dynamodb"), table_names(function_env)), int(function_env["BCRYPT_ROUNDS"]))
+    seed(AdminStore(boto3.client("dynamodb"), table_names(function_env)), int(function_env["BCRYPT_ROUNDS"]))
     tables = {name: function_env[name] for name in TABLE_ENV.values()}
     api = local_stack.serve_api(0, os.environ["AWS_ENDPOINT_URL"], tables, env=function_env | {"LOCAL_MODE": "false"})
     try:

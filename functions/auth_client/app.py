@@ -6,14 +6,12 @@ become the guide's answers. The work happens in the CommonLayer (`livekit_auth`)
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from typing import cast
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -21,9 +19,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from inputs import LoginRequest, RequestRejected
 from livekit_auth import browser, messages
 from livekit_auth.aws import CLIENT_CONFIG
 from livekit_auth.config import Settings, allowed_origins, load_settings, require_function_settings
@@ -36,15 +34,13 @@ from livekit_auth.errors import (
     NoChannels,
     UserDataNotFound,
 )
-from livekit_auth.lockout import LoginThrottle
-from livekit_auth.login import MAX_USERNAME_LENGTH, LoginPolicy, LoginResult, LoginService, normalize_username
+from livekit_auth.login import LoginPolicy, LoginResult, LoginService
 from livekit_auth.passwords import dummy_hash
-from livekit_auth.storage import AuthStore
+from livekit_auth.storage.accounts import AccountReader
+from livekit_auth.storage.attempts import LoginThrottle
+from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
 
 LOGIN_PATH = "/api/auth/client"  # the REST resolver also matches the guide's trailing slash
-MAX_BODY_BYTES = 16 * 1024
-SERVER_URL_SCHEMES = {"http", "https", "ws", "wss"}
-MAX_SERVER_URL_LENGTH = 2048
 
 # ASCII-escaped JSON: a username holding U+2028 or U+0085 cannot split a log line for any reader.
 logger = Logger(json_serializer=functools.partial(json.dumps, default=str, separators=(",", ":"), ensure_ascii=True))
@@ -62,94 +58,20 @@ def configured() -> tuple[Settings, LoginService]:
 
 def build_service(settings: Settings, clock: Callable[[], float] = time.time) -> LoginService:
     """The login service over the function's own clients; tests hand it a clock they control."""
-    store = AuthStore(dynamodb, settings.tables)
-    throttle = LoginThrottle(store, threshold=settings.lockout_threshold, max_lock_seconds=settings.lockout_max_seconds)
+    throttle = LoginThrottle(
+        dynamodb,
+        settings.tables.attempts,
+        threshold=settings.lockout_threshold,
+        max_lock_seconds=settings.lockout_max_seconds,
+    )
     dummy_hash(settings.bcrypt_rounds)  # now, so no login pays for it
     return LoginService(
-        store,
+        AccountReader(dynamodb, settings.tables),
         throttle,
         credentials=lambda: livekit_credentials(settings),
         policy=LoginPolicy(bcrypt_rounds=settings.bcrypt_rounds, token_ttl_seconds=settings.token_ttl_seconds),
         clock=clock,
     )
-
-
-# ---- input model ---------------------------------------------------------------------------------
-
-
-class RequestRejected(Exception):
-    """Input refused before any account is looked at."""
-
-    def __init__(self, status: int, message: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.message, self.reason = status, message, reason
-
-
-@dataclass(frozen=True)
-class LoginRequest:
-    username: str
-    password: str
-    server_url: str | None
-
-    @classmethod
-    def from_event(cls, event: APIGatewayProxyEvent) -> LoginRequest:
-        document = _json_object(event)
-        username, password = document.get("username"), document.get("password")
-        if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:
-            raise RequestRejected(400, messages.USERNAME_AND_PASSWORD_REQUIRED, "missing_fields")
-        if not _encodable(username) or not _encodable(password):
-            raise RequestRejected(400, messages.INVALID_CHARACTERS, "unencodable_text")
-        return cls(username, password, _server_url(document.get("server_url")))
-
-
-def _json_object(event: APIGatewayProxyEvent) -> dict:
-    media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.endswith("+json"):
-        raise RequestRejected(415, messages.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-    body = event.body or ""
-    if len(body) > 2 * MAX_BODY_BYTES:
-        raise RequestRejected(413, messages.PAYLOAD_TOO_LARGE, "body_too_large")
-    if event.is_base64_encoded:
-        try:
-            raw = base64.b64decode(body, validate=True)
-            body = raw.decode("utf-8")
-        except (binascii.Error, ValueError):
-            raise RequestRejected(400, messages.INVALID_JSON_BODY, "bad_base64") from None
-    if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        raise RequestRejected(413, messages.PAYLOAD_TOO_LARGE, "body_too_large")
-    if not body.strip():
-        raise RequestRejected(400, messages.USERNAME_AND_PASSWORD_REQUIRED, "empty_body")
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        raise RequestRejected(400, messages.INVALID_JSON_BODY, "invalid_json") from None
-    if not isinstance(document, dict):
-        raise RequestRejected(400, messages.INVALID_JSON_BODY, "not_an_object")
-    return document
-
-
-def _server_url(value: object) -> str | None:
-    """Optional; when given, an http(s) or ws(s) URL with a host."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > MAX_SERVER_URL_LENGTH or not value.isprintable() or " " in value:
-        raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
-    try:
-        parts = urlsplit(value)
-        valid = parts.scheme.lower() in SERVER_URL_SCHEMES and bool(parts.hostname)
-    except ValueError:
-        valid = False
-    if not valid or not _encodable(value):
-        raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
-    return value
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 # ---- routes ----------------------------------------------------------------------------------------
@@ -191,12 +113,33 @@ def success_body(result: LoginResult, server_url: str) -> dict:
 
 # ---- domain outcomes -> the guide's answers ---------------------------------------------------------
 
-REFUSALS: dict[type[LoginRefused], tuple[int, str, str]] = {
-    InvalidCredentials: (401, messages.INVALID_CREDENTIALS, "invalid_credentials"),
-    AccountInactive: (403, messages.ACCOUNT_INACTIVE, "inactive"),
-    NoChannels: (403, messages.NO_CHANNELS, "no_channels"),
-    UserDataNotFound: (404, messages.USER_DATA_NOT_FOUND, "user_data_not_found"),
-    AccountLocked: (429, messages.TOO_MANY_ATTEMPTS, "locked"),
+
+def no_headers(_: LoginRefused) -> dict[str, str]:
+    return {}
+
+
+def retry_after(error: LoginRefused) -> dict[str, str]:
+    """Headers of the AccountLocked row (the table pairs them)."""
+    return {"Retry-After": str(cast(AccountLocked, error).retry_after_seconds)}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One row of the mapping: how a domain refusal is answered, logged and counted."""
+
+    status: int
+    message: str
+    reason: str  # the log line's `reason`
+    metric: str
+    headers: Callable[[LoginRefused], dict[str, str]] = field(default=no_headers)
+
+
+REFUSALS: dict[type[LoginRefused], Refusal] = {
+    InvalidCredentials: Refusal(401, messages.INVALID_CREDENTIALS, "invalid_credentials", "LoginRefused"),
+    AccountInactive: Refusal(403, messages.ACCOUNT_INACTIVE, "inactive", "LoginRefused"),
+    NoChannels: Refusal(403, messages.NO_CHANNELS, "no_channels", "LoginRefused"),
+    UserDataNotFound: Refusal(404, messages.USER_DATA_NOT_FOUND, "user_data_not_found", "LoginRefused"),
+    AccountLocked: Refusal(429, messages.TOO_MANY_ATTEMPTS, "locked", "LoginLocked", retry_after),
 }
 
 
@@ -209,11 +152,10 @@ def reject_input(error: RequestRejected) -> Response:
 
 @app.exception_handler(LoginRefused)
 def refuse_login(error: LoginRefused) -> Response:
-    status, message, reason = REFUSALS[type(error)]
-    log_attempt("refused", reason, status)
-    metrics.add_metric(name="LoginLocked" if status == 429 else "LoginRefused", unit=MetricUnit.Count, value=1)
-    extra = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, AccountLocked) else {}
-    return answer(status, {"error": message}, extra)
+    refusal = REFUSALS[type(error)]
+    log_attempt("refused", refusal.reason, refusal.status)
+    metrics.add_metric(name=refusal.metric, unit=MetricUnit.Count, value=1)
+    return answer(refusal.status, {"error": refusal.message}, refusal.headers(error))
 
 
 @app.not_found

@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from livekit_auth import messages
-from livekit_auth.storage import MAX_CHANNEL_ID
+from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth_tools import authctl
 from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
 from livekit_auth_tools.fake_aws import API_SECRET
@@ -371,14 +371,14 @@ def test_stack_passwords_are_hashed_at_the_stacks_bcrypt_rounds(authctl_run, tab
     """The stack's BcryptRounds, not BCRYPT_ROUNDS here: logins cost the same for every user and the dummy hash."""
     for variable in tables:
         monkeypatch.delenv(variable)
-    monkeypatch.setenv("BCRYPT_ROUNDS", "4")  # the function's environment says 4; the stack says 5
-    _deploy_service_stack("livekit-auth", tables, bcrypt_rounds=5)
+    monkeypatch.setenv("BCRYPT_ROUNDS", "4")  # the function's environment says 4; the stack says 10
+    _deploy_service_stack("livekit-auth", tables, bcrypt_rounds=10)
     username = NEW_USER if command == "add" else DEMO.username
 
     run = authctl_run("--stack", "livekit-auth", "user", command, username, "--password-stdin", stdin=NEW_PASSWORD)
 
     assert run.code == 0, run.err
-    assert store.require_user(username).password_hash.startswith("$2b$05$")
+    assert store.require_user(username).password_hash.startswith("$2b$10$")
 
 
 def test_without_a_stack_passwords_are_hashed_at_bcrypt_rounds(authctl_run, store, monkeypatch):

@@ -24,7 +24,7 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 
 import app
 from livekit_auth import aws, credentials, messages
-from livekit_auth.storage import AuthStore
+from livekit_auth.storage.admin import AdminStore
 from livekit_auth_tools import demo_data
 from livekit_auth_tools.fake_aws import API_SECRET_PARAMETER
 from tests.conftest import Answer, login_event
@@ -119,12 +119,12 @@ def assert_guide_500(answer: Answer, request_id: str, capsys: pytest.CaptureFixt
     assert cause in error["reason"] + error["exception"]
 
 
-def attempts_left(store: AuthStore, username: str = demo_data.DEMO.username) -> tuple[int, float | None] | None:
+def attempts_left(store: AdminStore, username: str = demo_data.DEMO.username) -> tuple[int, float | None] | None:
     state = store.get_attempts(username)
     return None if state is None else (state.attempts, state.locked_until)
 
 
-def users_table(store: AuthStore) -> list[dict[str, Any]]:
+def users_table(store: AdminStore) -> list[dict[str, Any]]:
     return boto3.client("dynamodb").scan(TableName=store.tables.users)["Items"]
 
 
@@ -132,7 +132,7 @@ def users_table(store: AuthStore) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])
-def test_throttled_user_read_is_a_500_after_one_retry(login, capsys, store: AuthStore, code: str) -> None:
+def test_throttled_user_read_is_a_500_after_one_retry(login, capsys, store: AdminStore, code: str) -> None:
     users_before = users_table(store)
     with service_error("dynamodb", "GetItem", code) as fault:
         answer, request_id = login()
@@ -143,7 +143,7 @@ def test_throttled_user_read_is_a_500_after_one_retry(login, capsys, store: Auth
     assert users_table(store) == users_before
 
 
-def test_throttled_channels_query_is_a_500_and_writes_nothing(login, capsys, store: AuthStore) -> None:
+def test_throttled_channels_query_is_a_500_and_writes_nothing(login, capsys, store: AdminStore) -> None:
     with service_error("dynamodb", "Query", "ThrottlingException") as fault:
         answer, request_id = login()
 
@@ -152,7 +152,7 @@ def test_throttled_channels_query_is_a_500_and_writes_nothing(login, capsys, sto
     assert attempts_left(store) is None  # the right password cleared the count
 
 
-def test_throttled_attempt_gate_is_a_500_and_counts_nothing(login, capsys, store: AuthStore) -> None:
+def test_throttled_attempt_gate_is_a_500_and_counts_nothing(login, capsys, store: AdminStore) -> None:
     with service_error("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException") as fault:
         answer, request_id = login(password="a-wrong-password")
 
@@ -179,7 +179,7 @@ def test_one_throttled_try_is_retried_into_a_success(login) -> None:
     ids=["read-timeout-on-GetItem", "connect-timeout-on-UpdateItem", "read-timeout-on-Query"],
 )
 def test_dynamodb_timeouts_are_a_500_after_one_retry(
-    login, capsys, store: AuthStore, operation: str, timeout: Exception, left: tuple[int, None] | None
+    login, capsys, store: AdminStore, operation: str, timeout: Exception, left: tuple[int, None] | None
 ) -> None:
     with connection_error(app.dynamodb, operation, timeout) as fault:
         answer, request_id = login()
@@ -193,7 +193,7 @@ def test_dynamodb_timeouts_are_a_500_after_one_retry(
 
 
 @pytest.mark.parametrize("code", ["ParameterNotFound", "AccessDeniedException"])
-def test_ssm_errors_are_a_500_without_a_token(login, capsys, store: AuthStore, code: str) -> None:
+def test_ssm_errors_are_a_500_without_a_token(login, capsys, store: AdminStore, code: str) -> None:
     with service_error("ssm", "GetParameters", code) as fault:
         answer, request_id = login()
 
@@ -223,7 +223,7 @@ def test_a_missing_secret_parameter_is_a_500(login, capsys) -> None:
 # ---- stored data ---------------------------------------------------------------------------------
 
 
-def test_a_corrupt_stored_hash_is_a_500_not_a_wrong_password(login, capsys, store: AuthStore) -> None:
+def test_a_corrupt_stored_hash_is_a_500_not_a_wrong_password(login, capsys, store: AdminStore) -> None:
     store.create_user("corrupt@example.com", "not-a-bcrypt-hash")
 
     answer, request_id = login("corrupt@example.com", "any-password")

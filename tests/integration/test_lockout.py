@@ -7,8 +7,8 @@ import app
 from livekit_auth import messages, passwords
 from livekit_auth.config import load_settings, require_function_settings
 from livekit_auth.errors import AccountLocked
-from livekit_auth.lockout import HOLD_SECONDS, QUIET_WINDOW_SECONDS, LoginThrottle
-from livekit_auth.storage import AuthStore
+from livekit_auth.storage.admin import AdminStore
+from livekit_auth.storage.attempts import HOLD_SECONDS, QUIET_WINDOW_SECONDS, LoginThrottle
 from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD
 
 THRESHOLD = 5
@@ -40,8 +40,8 @@ def clock(monkeypatch, function_env) -> list[float]:
 
 
 @pytest.fixture
-def throttle(store) -> LoginThrottle:
-    return LoginThrottle(store, threshold=THRESHOLD, max_lock_seconds=900)
+def throttle(store, dynamodb_client) -> LoginThrottle:
+    return LoginThrottle(dynamodb_client, store.tables.attempts, threshold=THRESHOLD, max_lock_seconds=900)
 
 
 def fail(throttle: LoginThrottle, username: str, now: float) -> int:
@@ -181,5 +181,5 @@ def test_a_failing_user_read_does_not_turn_a_lock_into_a_500(log_in, clock, monk
     def unavailable(self, username):
         raise ConnectionError("DynamoDB is unreachable")
 
-    monkeypatch.setattr(AuthStore, "get_user", unavailable)
+    monkeypatch.setattr(AdminStore, "get_user", unavailable)
     assert log_in(DEMO.username).status == 429

@@ -9,6 +9,7 @@ import pytest
 from livekit.api import TokenVerifier
 
 from livekit_auth import messages
+from livekit_auth.config import BCRYPT_ROUNDS
 from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
 from livekit_auth_tools.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
 from tests.conftest import call_handler, login_event
@@ -170,7 +171,9 @@ def test_500_when_the_ssm_parameters_are_missing(invoke):
     assert answer.body["error"] == messages.SERVER_ERROR
 
 
-def test_500_when_the_deployed_secret_is_shorter_than_32_bytes(invoke):
+def test_500_when_the_deployed_secret_is_shorter_than_32_bytes(invoke, monkeypatch):
+    monkeypatch.setenv("LOCAL_MODE", "false")  # as deployed: the template never sets it
+    monkeypatch.setenv("BCRYPT_ROUNDS", str(BCRYPT_ROUNDS.low))
     boto3.client("ssm").put_parameter(
         Name="/livekit-auth/test/api-secret", Value="short", Type="SecureString", Overwrite=True
     )

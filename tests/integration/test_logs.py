@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from livekit_auth.storage import AuthStore
+from livekit_auth.storage.admin import AdminStore
 from livekit_auth_tools import demo_data
 from livekit_auth_tools.fake_aws import API_SECRET, API_SECRET_PARAMETER
 from tests.conftest import Answer, clear_caches, login_event
@@ -75,11 +75,11 @@ def attempts(
     return Attempts(invoke, secrets={API_SECRET})
 
 
-def stored_hashes(store: AuthStore) -> set[str]:
+def stored_hashes(store: AdminStore) -> set[str]:
     return {user.password_hash for user in store.list_users()}
 
 
-def run_every_kind_of_attempt(attempts: Attempts, store: AuthStore) -> None:
+def run_every_kind_of_attempt(attempts: Attempts, store: AdminStore) -> None:
     attempts.log_in(demo_data.DEMO.username, demo_data.DEMO_PASSWORD, 200)
     attempts.log_in(demo_data.VIEWER.username.upper(), demo_data.DEMO_PASSWORD, 200)
     attempts.log_in(demo_data.DEMO.username, "Wrong-password-7f3a9", 401)
@@ -114,7 +114,7 @@ def run_every_kind_of_attempt(attempts: Attempts, store: AuthStore) -> None:
 
 def test_logs_hold_no_password_secret_hash_or_token(
     attempts: Attempts,
-    store: AuthStore,
+    store: AdminStore,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -133,7 +133,7 @@ def test_logs_hold_no_password_secret_hash_or_token(
 
 
 def test_every_output_line_is_one_json_object(
-    attempts: Attempts, store: AuthStore, capsys: pytest.CaptureFixture[str]
+    attempts: Attempts, store: AdminStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A username with CR, LF or Unicode line separators cannot start a line of its own."""
     run_every_kind_of_attempt(attempts, store)
@@ -151,7 +151,7 @@ def test_every_output_line_is_one_json_object(
 
 
 def test_exactly_one_outcome_line_per_attempt(
-    attempts: Attempts, store: AuthStore, capsys: pytest.CaptureFixture[str]
+    attempts: Attempts, store: AdminStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """One "login attempt" line per attempt, 500s included (at ERROR, with the cause), each with
     `outcome`, `reason` and the status sent."""

@@ -23,7 +23,7 @@ import app
 from livekit_auth import messages, passwords
 from livekit_auth.config import load_settings, require_function_settings
 from livekit_auth.login import LoginService
-from livekit_auth.storage import AuthStore
+from livekit_auth.storage.admin import AdminStore
 from livekit_auth_tools import demo_data
 from tests.conftest import Answer, call_handler, login_event
 
@@ -160,7 +160,7 @@ def test_parallel_guesses_reach_bcrypt_at_most_threshold_times(
 
 @pytest.mark.usefixtures("demo_users", "one_request_at_a_time_in_the_emulator")
 def test_after_the_lock_one_attempt_at_a_time_and_a_success_resets(
-    clock: Clock, bcrypt_runs: Callable[[], int], store: AuthStore
+    clock: Clock, bcrypt_runs: Callable[[], int], store: AdminStore
 ) -> None:
     username = demo_data.DEMO.username
     guess_in_parallel(username)

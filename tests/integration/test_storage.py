@@ -3,7 +3,7 @@
 import pytest
 
 from livekit_auth.errors import MembersChanged, UnknownChannel, UnknownUser, UserExists
-from livekit_auth.storage import Channel, Membership
+from livekit_auth.storage.records import Channel, Membership
 from livekit_auth_tools.demo_data import DEMO
 
 

@@ -1,7 +1,47 @@
 import pytest
 
-from livekit_auth.config import allowed_origins, load_settings
+from livekit_auth import config
+from livekit_auth.config import INT_SETTINGS, IntSetting, allowed_origins, load_settings
 from livekit_auth.errors import ConfigurationError
+from livekit_auth_tools.cfn_template import load_template
+
+TEMPLATE = load_template()
+
+
+@pytest.mark.parametrize("setting", INT_SETTINGS, ids=lambda setting: setting.variable)
+def test_each_setting_has_the_templates_default_and_range(setting: IntSetting):
+    """config.py is the home of these numbers; the template's parameter must say the same."""
+    parameter = TEMPLATE["Parameters"][setting.parameter]
+    assert (int(parameter["Default"]), parameter["MinValue"], parameter["MaxValue"]) == (
+        setting.default,
+        setting.low,
+        setting.high,
+    )
+
+
+@pytest.mark.parametrize("setting", INT_SETTINGS, ids=lambda setting: setting.variable)
+def test_each_setting_reaches_the_function_from_its_parameter(setting: IntSetting):
+    variables = TEMPLATE["Resources"]["AuthClientFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables[setting.variable] == {"Ref": setting.parameter}
+
+
+def test_the_template_never_turns_local_mode_on():
+    variables = TEMPLATE["Resources"]["AuthClientFunction"]["Properties"]["Environment"]["Variables"]
+    assert "LOCAL_MODE" not in variables
+
+
+@pytest.mark.parametrize("setting", INT_SETTINGS, ids=lambda setting: setting.variable)
+def test_each_setting_refuses_values_just_outside_its_range(setting: IntSetting):
+    for value in (setting.low - 1, setting.high + 1):
+        with pytest.raises(ConfigurationError, match=setting.variable):
+            load_settings({setting.variable: str(value)})
+
+
+def test_local_mode_admits_cheap_bcrypt_costs_that_a_deployment_refuses():
+    cheap = str(config.LOCAL_MIN_BCRYPT_ROUNDS)
+    assert config.bcrypt_rounds({"BCRYPT_ROUNDS": cheap, "LOCAL_MODE": "true"}) == config.LOCAL_MIN_BCRYPT_ROUNDS
+    with pytest.raises(ConfigurationError, match="BCRYPT_ROUNDS"):
+        config.bcrypt_rounds({"BCRYPT_ROUNDS": cheap})
 
 
 def test_defaults():

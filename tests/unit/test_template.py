@@ -1,7 +1,7 @@
 """What template.yaml promises: least privilege, durable tables, the runtime, the outputs."""
 
 from livekit_auth import aws
-from livekit_auth.lockout import HOLD_SECONDS
+from livekit_auth.storage.attempts import HOLD_SECONDS
 from livekit_auth_tools.cfn_template import load_template, table_specs
 
 RESOURCES = load_template()["Resources"]

@@ -7,15 +7,14 @@ import jwt
 import pytest
 from livekit.api import TokenVerifier
 
-from livekit_auth.tokens import VideoGrant, mint_token, room_name
+from livekit_auth.tokens import LiveKitCredentials, VideoGrant, mint_token, room_name
 
 KEY, SECRET = "APIkey", "a-secret-of-at-least-thirty-two-bytes"
 
 
 def mint(grant: VideoGrant, ttl: int = 3600, issued_at: int | None = None) -> str:
     return mint_token(
-        api_key=KEY,
-        api_secret=SECRET,
+        credentials=LiveKitCredentials(KEY, SECRET),
         identity="user-id-1",
         display_name="user@example.com",
         grant=grant,

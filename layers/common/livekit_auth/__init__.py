@@ -2,13 +2,13 @@
 
 Module map:
     messages     every user-facing string (the API guide's Persian text, byte for byte)
-    config       every setting, read from the environment in one place
+    config       every setting, read from the environment in one place (defaults and ranges included)
     aws          botocore timeouts and retries shared by every client
+    usernames    how usernames are compared (no AWS import: authctl shares it)
     passwords    bcrypt hashing and constant-cost verification
-    tokens       LiveKit access tokens (HS256 JWTs)
-    credentials  the LiveKit API key and secret, from SSM Parameter Store, cached
-    storage      the only code that knows the DynamoDB table layouts
-    lockout      per-account brute-force protection on top of storage
+    tokens       LiveKit access tokens (HS256 JWTs) and the credentials that sign them
+    credentials  the LiveKit API key and secret, from SSM Parameter Store, cached (the function only)
+    storage/     the only code that knows the DynamoDB table layouts, split by consumer (see its map)
     login        the login use case: credentials in, channel tokens out
     browser      CORS and security headers for browser clients
     errors       domain outcomes that are not a success

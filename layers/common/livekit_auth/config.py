@@ -11,12 +11,34 @@ from dataclasses import dataclass, field
 
 from livekit_auth.errors import ConfigurationError
 
-DEFAULT_TOKEN_TTL_SECONDS = 6 * 3600
-DEFAULT_BCRYPT_ROUNDS = 12
-DEFAULT_SECRET_MAX_AGE_SECONDS = 300
-DEFAULT_LOCKOUT_THRESHOLD = 5
-DEFAULT_LOCKOUT_MAX_SECONDS = 15 * 60
 MIN_SECRET_BYTES = 32  # LiveKit's server refuses shorter API secrets
+
+
+@dataclass(frozen=True)
+class IntSetting:
+    """A whole-number setting: its variable, the stack parameter that sets it, its default and range.
+
+    The one home of these numbers: tests/unit/test_config.py checks that template.yaml's parameter
+    has the same Default, MinValue and MaxValue and feeds the same variable.
+    """
+
+    variable: str
+    parameter: str
+    default: int
+    low: int
+    high: int
+
+
+TOKEN_TTL = IntSetting("TOKEN_TTL_SECONDS", "TokenTtlSeconds", 6 * 3600, 60, 7 * 86400)
+BCRYPT_ROUNDS = IntSetting("BCRYPT_ROUNDS", "BcryptRounds", 12, 10, 15)
+SECRET_MAX_AGE = IntSetting("LIVEKIT_SECRET_MAX_AGE_SECONDS", "SecretMaxAgeSeconds", 300, 0, 3600)
+LOCKOUT_THRESHOLD = IntSetting("LOCKOUT_THRESHOLD", "LockoutThreshold", 5, 2, 100)
+LOCKOUT_MAX = IntSetting("LOCKOUT_MAX_SECONDS", "LockoutMaxSeconds", 15 * 60, 1, 86400)
+INT_SETTINGS = (TOKEN_TTL, BCRYPT_ROUNDS, SECRET_MAX_AGE, LOCKOUT_THRESHOLD, LOCKOUT_MAX)
+
+# Emulator runs (LOCAL_MODE, which the template never sets) may hash at bcrypt's cheapest cost, so
+# tests check behaviour quickly; benchmarks measure the deployed costs.
+LOCAL_MIN_BCRYPT_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -58,13 +80,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_secret_parameter=env.get("LIVEKIT_API_SECRET_PARAMETER", ""),
         api_key=env.get("LIVEKIT_SERVER_API_KEY", ""),
         api_secret=env.get("LIVEKIT_SERVER_API_SECRET", ""),
-        secret_max_age_seconds=_int(env, "LIVEKIT_SECRET_MAX_AGE_SECONDS", DEFAULT_SECRET_MAX_AGE_SECONDS, 0, 86400),
-        token_ttl_seconds=_int(env, "TOKEN_TTL_SECONDS", DEFAULT_TOKEN_TTL_SECONDS, 60, 7 * 86400),
+        secret_max_age_seconds=_int(env, SECRET_MAX_AGE),
+        token_ttl_seconds=_int(env, TOKEN_TTL),
         bcrypt_rounds=bcrypt_rounds(env),
         allowed_origins=allowed_origins(env),
-        lockout_threshold=_int(env, "LOCKOUT_THRESHOLD", DEFAULT_LOCKOUT_THRESHOLD, 2, 100),
-        lockout_max_seconds=_int(env, "LOCKOUT_MAX_SECONDS", DEFAULT_LOCKOUT_MAX_SECONDS, 1, 86400),
-        local_mode=env.get("LOCAL_MODE", "").lower() in {"1", "true", "yes"},
+        lockout_threshold=_int(env, LOCKOUT_THRESHOLD),
+        lockout_max_seconds=_int(env, LOCKOUT_MAX),
+        local_mode=local_mode(env),
     )
 
 
@@ -89,7 +111,13 @@ def table_names(env: Mapping[str, str] | None = None) -> TableNames:
 def bcrypt_rounds(env: Mapping[str, str] | None = None) -> int:
     """The cost for new hashes; the function and authctl share it so both hash alike."""
     env = os.environ if env is None else env
-    return _int(env, "BCRYPT_ROUNDS", DEFAULT_BCRYPT_ROUNDS, 4, 31)
+    return _int(env, BCRYPT_ROUNDS, low=LOCAL_MIN_BCRYPT_ROUNDS if local_mode(env) else BCRYPT_ROUNDS.low)
+
+
+def local_mode(env: Mapping[str, str] | None = None) -> bool:
+    """Running over the emulator (`make run`, tests): literal credentials and cheap hashes are allowed."""
+    env = os.environ if env is None else env
+    return env.get("LOCAL_MODE", "").lower() in {"1", "true", "yes"}
 
 
 def allowed_origins(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -99,10 +127,11 @@ def allowed_origins(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     return origins or ("*",)
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def _int(env: Mapping[str, str], setting: IntSetting, *, low: int | None = None) -> int:
+    name, low, high = setting.variable, setting.low if low is None else low, setting.high
     raw = env.get(name, "").strip()
     if not raw:
-        return default
+        return setting.default
     try:
         value = int(raw)
     except ValueError:

@@ -6,22 +6,16 @@ so a warm container makes no SSM call and a rotated secret takes effect within t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 from livekit_auth.aws import CLIENT_CONFIG
 from livekit_auth.config import MIN_SECRET_BYTES, Settings
 from livekit_auth.errors import ConfigurationError
+from livekit_auth.tokens import LiveKitCredentials
 
-# Module level: the client and its cache live as long as the container.
+# Module level: the client and its cache live as long as the container. Only the function imports
+# this module; the credentials' type lives in livekit_auth.tokens, so nothing else builds this client.
 ssm_provider = SSMProvider(boto_config=CLIENT_CONFIG)
-
-
-@dataclass(frozen=True)
-class LiveKitCredentials:
-    api_key: str
-    api_secret: str = field(repr=False)
 
 
 def livekit_credentials(settings: Settings) -> LiveKitCredentials:

@@ -36,6 +36,10 @@ class ConfigurationError(Exception):
     """The deployment is misconfigured (a missing table name, a weak secret...): a 500, logged."""
 
 
+class MissingTable(ConfigurationError):
+    """A table the settings name does not exist (wrong stack, wrong region, not yet deployed)."""
+
+
 # Administration (authctl): refusals that leave the tables unchanged.
 
 
@@ -65,7 +69,3 @@ class NotGranted(AdminError):
 
 class MembersChanged(AdminError):
     """A rename raced with a revoke; running it again completes it."""
-
-
-class MissingTable(AdminError):
-    pass

@@ -12,27 +12,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from livekit_auth.errors import AccountInactive, InvalidCredentials, NoChannels, UserDataNotFound
-from livekit_auth.lockout import LoginThrottle
 from livekit_auth.passwords import verify_password
-from livekit_auth.storage import AuthStore, Membership
-from livekit_auth.tokens import VideoGrant, mint_token, room_name
-
-if TYPE_CHECKING:  # importing credentials builds an SSM client; authctl needs login's helpers without one
-    from livekit_auth.credentials import LiveKitCredentials
-
-MAX_USERNAME_LENGTH = 254  # the longest valid email address
+from livekit_auth.storage.accounts import AccountReader
+from livekit_auth.storage.attempts import LoginThrottle
+from livekit_auth.storage.records import Membership
+from livekit_auth.tokens import LiveKitCredentials, VideoGrant, mint_token, room_name
+from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
 
 # Beside the Query, a login runs at most two other calls (the reset, the credentials).
 # Threads outlive invocations, like the clients.
 _side_by_side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="login-io")
-
-
-def normalize_username(username: str) -> str:
-    """Usernames are emails compared trimmed and lower-cased, on write and on login alike."""
-    return username.strip().lower()
 
 
 @dataclass(frozen=True)
@@ -59,13 +50,13 @@ class LoginPolicy:
 class LoginService:
     def __init__(
         self,
-        store: AuthStore,
+        accounts: AccountReader,
         throttle: LoginThrottle,
         credentials: Callable[[], LiveKitCredentials],
         policy: LoginPolicy,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        self._accounts = accounts
         self._throttle = throttle
         self._credentials = credentials
         self._policy = policy
@@ -79,7 +70,7 @@ class LoginService:
             raise InvalidCredentials()
 
         now = self._clock()
-        pending_user = _side_by_side.submit(self._store.get_user, username)
+        pending_user = _side_by_side.submit(self._accounts.get_user, username)
         try:
             admission = self._throttle.admit(username, now)
         except Exception:
@@ -98,7 +89,7 @@ class LoginService:
             raise AccountInactive()
         pending_credentials = _side_by_side.submit(self._credentials)
         try:
-            memberships = self._store.get_memberships(user.user_id)
+            memberships = self._accounts.get_memberships(user.user_id)
         finally:
             wait([pending_reset, pending_credentials])
         pending_reset.result()
@@ -118,8 +109,7 @@ class LoginService:
             room = room_name(membership.channel_id)
             grant = VideoGrant(room, membership.can_publish, membership.can_subscribe, membership.can_publish_data)
             token = mint_token(
-                api_key=credentials.api_key,
-                api_secret=credentials.api_secret,
+                credentials=credentials,
                 identity=user_id,
                 display_name=username,
                 grant=grant,

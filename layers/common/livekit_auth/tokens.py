@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
+
+
+@dataclass(frozen=True)
+class LiveKitCredentials:
+    """The API key and secret that sign tokens (read by livekit_auth.credentials); the secret never prints."""
+
+    api_key: str
+    api_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -31,8 +39,7 @@ def room_name(channel_id: int) -> str:
 
 def mint_token(
     *,
-    api_key: str,
-    api_secret: str,
+    credentials: LiveKitCredentials,
     identity: str,
     display_name: str,
     grant: VideoGrant,
@@ -40,11 +47,11 @@ def mint_token(
     ttl_seconds: int,
 ) -> str:
     claims = {
-        "iss": api_key,
+        "iss": credentials.api_key,
         "sub": identity,
         "name": display_name,
         "nbf": issued_at,
         "exp": issued_at + ttl_seconds,
         "video": grant.claim(),
     }
-    return jwt.encode(claims, api_secret, algorithm="HS256")
+    return jwt.encode(claims, credentials.api_secret, algorithm="HS256")

@@ -1,0 +1,42 @@
+"""The login's reads: the user by username, then their channel record. Nothing here writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from livekit_auth.config import TableNames
+from livekit_auth.storage.dynamo import PROFILE_SK, call, pages, user_key
+from livekit_auth.storage.records import Membership, User, membership_from_item, user_from_item
+
+
+class AccountReader:
+    """`client` is a low-level boto3 DynamoDB client."""
+
+    def __init__(self, client: Any, tables: TableNames) -> None:
+        self._db = client
+        self.tables = tables
+
+    def get_user(self, username: str) -> User | None:
+        """One strongly consistent read: a changed password or a disabled account applies at once."""
+        item = call(
+            self._db.get_item, TableName=self.tables.users, Key={"username": {"S": username}}, ConsistentRead=True
+        ).get("Item")
+        return user_from_item(item) if item else None
+
+    def get_memberships(self, user_id: str) -> list[Membership] | None:
+        """The user's channels, from one (paginated) Query; None when the user has no record at all."""
+        found_profile = False
+        memberships: list[Membership] = []
+        for item in pages(
+            self._db.query,
+            TableName=self.tables.channels,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": user_key(user_id)}},
+        ):
+            if item["sk"]["S"] == PROFILE_SK:
+                found_profile = True
+            else:
+                memberships.append(membership_from_item(item))
+        if not found_profile and not memberships:
+            return None
+        return memberships

@@ -1,0 +1,256 @@
+"""What authctl changes: users, channels, grants and lockout state.
+
+The function's IAM role cannot make these calls; only operators (authctl) do. Every change that
+touches two items is one transaction, so a refused change leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from livekit_auth.errors import ChannelExists, MembersChanged, NotGranted, UnknownChannel, UnknownUser, UserExists
+from livekit_auth.storage.accounts import AccountReader
+from livekit_auth.storage.dynamo import (
+    CATALOG_PK,
+    MEMBERS_INDEX,
+    PROFILE_SK,
+    TRANSACTION_LIMIT,
+    ConditionFailed,
+    Item,
+    call,
+    channel_member_key,
+    channel_sort_key,
+    now_iso,
+    number,
+    pages,
+    user_key,
+)
+from livekit_auth.storage.records import (
+    AttemptState,
+    Channel,
+    Membership,
+    User,
+    attempt_state_from_item,
+    channel_from_item,
+    user_from_item,
+)
+
+
+class AdminStore(AccountReader):
+    """The three tables as an operator sees them; reads as the login does, plus every change."""
+
+    # ---- users -----------------------------------------------------------------------------------
+
+    def create_user(self, username: str, password_hash: str, *, active: bool = True) -> str:
+        """The user and their empty channel record, together or not at all."""
+        user_id = str(uuid.uuid4())
+        created = now_iso()
+        user_item = {
+            "username": {"S": username},
+            "user_id": {"S": user_id},
+            "password_hash": {"S": password_hash},
+            "active": {"BOOL": active},
+            "created_at": {"S": created},
+            "updated_at": {"S": created},
+        }
+        profile_item = {
+            "pk": {"S": user_key(user_id)},
+            "sk": {"S": PROFILE_SK},
+            "username": {"S": username},
+            "created_at": {"S": created},
+        }
+        try:
+            self._transact(
+                {"Put": self._put(self.tables.users, user_item, "attribute_not_exists(username)")},
+                {"Put": self._put(self.tables.channels, profile_item, "attribute_not_exists(pk)")},
+            )
+        except ConditionFailed as failed:
+            if failed.failed_at(0):
+                raise UserExists(f"user {username} already exists") from None
+            raise
+        return user_id
+
+    def require_user(self, username: str) -> User:
+        user = self.get_user(username)
+        if user is None:
+            raise UnknownUser(f"no user {username}")
+        return user
+
+    def list_users(self) -> Iterator[User]:
+        for item in pages(self._db.scan, TableName=self.tables.users):
+            yield user_from_item(item)
+
+    def set_active(self, username: str, active: bool) -> None:
+        self._update_user(username, "SET active = :value, updated_at = :now", {":value": {"BOOL": active}})
+
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        self._update_user(username, "SET password_hash = :value, updated_at = :now", {":value": {"S": password_hash}})
+
+    def delete_channel_record(self, user_id: str) -> None:
+        """Remove a user's profile item: what legacy users imported without one look like (the guide's 404)."""
+        call(
+            self._db.delete_item,
+            TableName=self.tables.channels,
+            Key={"pk": {"S": user_key(user_id)}, "sk": {"S": PROFILE_SK}},
+        )
+
+    # ---- lockout state ----------------------------------------------------------------------------
+
+    def get_attempts(self, username: str) -> AttemptState | None:
+        item = call(
+            self._db.get_item, TableName=self.tables.attempts, Key={"username": {"S": username}}, ConsistentRead=True
+        ).get("Item")
+        return attempt_state_from_item(item)
+
+    def clear_attempts(self, username: str) -> None:
+        call(self._db.delete_item, TableName=self.tables.attempts, Key={"username": {"S": username}})
+
+    # ---- channels ---------------------------------------------------------------------------------
+
+    def add_channel(self, channel_id: int, name: str) -> None:
+        item = {
+            "pk": {"S": CATALOG_PK},
+            "sk": {"S": channel_sort_key(channel_id)},
+            "channel_id": number(channel_id),
+            "channel_name": {"S": name},
+        }
+        try:
+            call(self._db.put_item, **self._put(self.tables.channels, item, "attribute_not_exists(pk)"))
+        except ConditionFailed:
+            raise ChannelExists(f"channel {channel_id} already exists") from None
+
+    def get_channel(self, channel_id: int) -> Channel | None:
+        item = call(
+            self._db.get_item,
+            TableName=self.tables.channels,
+            Key=_catalog_key(channel_id),
+            ConsistentRead=True,
+        ).get("Item")
+        return channel_from_item(item) if item else None
+
+    def list_channels(self) -> list[Channel]:
+        items = pages(
+            self._db.query,
+            TableName=self.tables.channels,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": CATALOG_PK}},
+        )
+        return [channel_from_item(item) for item in items]
+
+    def channel_members(self, channel_id: int) -> list[str]:
+        """User ids of the channel's members, via the ByChannel index."""
+        items = pages(
+            self._db.query,
+            TableName=self.tables.channels,
+            IndexName=MEMBERS_INDEX,
+            KeyConditionExpression="member_of = :channel",
+            ExpressionAttributeValues={":channel": {"S": channel_member_key(channel_id)}},
+        )
+        return [item["pk"]["S"].removeprefix("USER#") for item in items]
+
+    def rename_channel(self, channel_id: int, name: str) -> int:
+        """Rename the channel and every membership that shows its name; return how many memberships.
+
+        Up to 99 members change in the catalog's own transaction; larger channels continue in
+        further transactions. Running the rename again completes an interrupted one.
+        """
+        member_ids = self.channel_members(channel_id)
+        keys = [_catalog_key(channel_id)] + [_membership_key(user_id, channel_id) for user_id in member_ids]
+        writes = [
+            {
+                "Update": {
+                    "TableName": self.tables.channels,
+                    "Key": key,
+                    "UpdateExpression": "SET channel_name = :name",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {":name": {"S": name}},
+                }
+            }
+            for key in keys
+        ]
+        for start in range(0, len(writes), TRANSACTION_LIMIT):
+            try:
+                self._transact(*writes[start : start + TRANSACTION_LIMIT])
+            except ConditionFailed as failed:
+                if start == 0 and failed.failed_at(0):
+                    raise UnknownChannel(f"no channel {channel_id}") from None
+                raise MembersChanged(f"channel {channel_id} lost a member during the rename: run it again") from None
+        return len(member_ids)
+
+    # ---- grants -----------------------------------------------------------------------------------
+
+    def grant(self, user: User, channel: Channel, membership: Membership) -> None:
+        """Add or update a membership, provided the channel and the user (same user_id) still exist."""
+        item = {
+            **_membership_key(user.user_id, channel.channel_id),
+            "member_of": {"S": channel_member_key(channel.channel_id)},
+            "username": {"S": user.username},
+            "channel_id": number(channel.channel_id),
+            "channel_name": {"S": channel.name},
+            "can_publish": {"BOOL": membership.can_publish},
+            "can_subscribe": {"BOOL": membership.can_subscribe},
+            "can_publish_data": {"BOOL": membership.can_publish_data},
+        }
+        channel_exists = {
+            "TableName": self.tables.channels,
+            "Key": _catalog_key(channel.channel_id),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        user_unchanged = {
+            "TableName": self.tables.users,
+            "Key": {"username": {"S": user.username}},
+            "ConditionExpression": "user_id = :user_id",
+            "ExpressionAttributeValues": {":user_id": {"S": user.user_id}},
+        }
+        try:
+            self._transact(
+                {"ConditionCheck": channel_exists},
+                {"ConditionCheck": user_unchanged},
+                {"Put": {"TableName": self.tables.channels, "Item": item}},
+            )
+        except ConditionFailed as failed:
+            if failed.failed_at(0):
+                raise UnknownChannel(f"no channel {channel.channel_id}") from None
+            raise UnknownUser(f"no user {user.username}") from None
+
+    def revoke(self, user: User, channel_id: int) -> None:
+        try:
+            call(
+                self._db.delete_item,
+                TableName=self.tables.channels,
+                Key=_membership_key(user.user_id, channel_id),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ConditionFailed:
+            raise NotGranted(f"{user.username} has no grant on channel {channel_id}") from None
+
+    # ---- plumbing ---------------------------------------------------------------------------------
+
+    def _update_user(self, username: str, update: str, values: Item) -> None:
+        try:
+            call(
+                self._db.update_item,
+                TableName=self.tables.users,
+                Key={"username": {"S": username}},
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(username)",
+                ExpressionAttributeValues={**values, ":now": {"S": now_iso()}},
+            )
+        except ConditionFailed:
+            raise UnknownUser(f"no user {username}") from None
+
+    def _transact(self, *items: Item) -> None:
+        call(self._db.transact_write_items, TransactItems=list(items))
+
+    @staticmethod
+    def _put(table: str, item: Item, condition: str) -> Item:
+        return {"TableName": table, "Item": item, "ConditionExpression": condition}
+
+
+def _catalog_key(channel_id: int) -> Item:
+    return {"pk": {"S": CATALOG_PK}, "sk": {"S": channel_sort_key(channel_id)}}
+
+
+def _membership_key(user_id: str, channel_id: int) -> Item:
+    return {"pk": {"S": user_key(user_id)}, "sk": {"S": channel_sort_key(channel_id)}}
