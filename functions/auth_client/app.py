@@ -35,9 +35,11 @@ from livekit_auth.errors import (
     UserDataNotFound,
 )
 from livekit_auth.login import LoginPolicy, LoginResult, LoginService
+from livekit_auth.password_upgrades import PasswordUpgrader
 from livekit_auth.passwords import dummy_hash
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.attempts import LoginThrottle
+from livekit_auth.storage.upgrades import HashUpgrades
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
 
 LOGIN_PATH = "/api/auth/client"  # the REST resolver also matches the guide's trailing slash
@@ -71,6 +73,7 @@ def build_service(settings: Settings, clock: Callable[[], float] = time.time) ->
         credentials=lambda: livekit_credentials(settings),
         policy=LoginPolicy(bcrypt_rounds=settings.bcrypt_rounds, token_ttl_seconds=settings.token_ttl_seconds),
         clock=clock,
+        upgrader=PasswordUpgrader(HashUpgrades(dynamodb, settings.tables.users), settings.bcrypt_rounds),
     )
 
 

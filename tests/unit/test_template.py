@@ -35,6 +35,7 @@ def test_dynamodb_permissions_are_exactly_what_a_login_needs_on_exactly_these_ta
     }
     assert granted == {
         ("dynamodb:GetItem", "UsersTable.Arn"),
+        ("dynamodb:UpdateItem", "UsersTable.Arn"),  # upgrade on login (tests/unit/test_password_upgrade_iam.py)
         ("dynamodb:Query", "ChannelsTable.Arn"),
         ("dynamodb:UpdateItem", "AttemptsTable.Arn"),
         ("dynamodb:DeleteItem", "AttemptsTable.Arn"),

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from livekit_auth.errors import AccountInactive, InvalidCredentials, NoChannels, UserDataNotFound
 from livekit_auth.passwords import verify_password
@@ -20,6 +21,9 @@ from livekit_auth.storage.attempts import LoginThrottle
 from livekit_auth.storage.records import Membership
 from livekit_auth.tokens import LiveKitCredentials, VideoGrant, mint_token, room_name
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
+
+if TYPE_CHECKING:
+    from livekit_auth.password_upgrades import PasswordUpgrader
 
 # Beside the Query, a login runs at most two other calls (the reset, the credentials).
 # Threads outlive invocations, like the clients.
@@ -55,12 +59,14 @@ class LoginService:
         credentials: Callable[[], LiveKitCredentials],
         policy: LoginPolicy,
         clock: Callable[[], float] = time.time,
+        upgrader: PasswordUpgrader | None = None,
     ) -> None:
         self._accounts = accounts
         self._throttle = throttle
         self._credentials = credentials
         self._policy = policy
         self._clock = clock
+        self._upgrader = upgrader
 
     def log_in(self, username: str, password: str) -> LoginResult:
         """Raise a LoginRefused subclass for every outcome the guide lists as an error."""
@@ -84,6 +90,8 @@ class LoginService:
             raise InvalidCredentials()
 
         pending_reset = _side_by_side.submit(self._throttle.record_success, username)
+        if self._upgrader is not None:  # an outdated hash becomes bcrypt at the configured cost (beside the reset)
+            self._upgrader.after_verified(user, password)
         if not user.active:
             pending_reset.result()
             raise AccountInactive()

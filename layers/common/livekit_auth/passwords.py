@@ -6,6 +6,8 @@ import functools
 
 import bcrypt
 
+from livekit_auth import legacy_hashes
+
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises on longer input instead of truncating
 
 # A hash of a random, forgotten password at the default cost: unknown usernames are checked
@@ -37,19 +39,24 @@ def hash_password(password: str, rounds: int) -> str:
 def verify_password(password: str, stored_hash: str | None, rounds: int) -> bool:
     """True when `password` matches `stored_hash`; one bcrypt check in every case.
 
-    With no stored hash (unknown user) or an unusable password the check runs against a dummy
-    hash and the answer is False, so the time taken reveals neither. A corrupt stored hash raises
-    ValueError: that is a server fault, not a wrong password.
+    With no stored hash (unknown user), a locked one (legacy_hashes.LOCKED_PREFIX) or an unusable
+    password the check runs against a dummy hash and the answer is False, so the time taken reveals
+    none of them. A hash this service did not make is checked in its own format (legacy_hashes),
+    which may cost more or less than the dummy check until the login upgrades it. A corrupt stored
+    hash raises ValueError: that is a server fault, not a wrong password.
     """
     try:
         candidate = encode_password(password)
         usable = True
     except UnusablePassword:
         candidate, usable = b"\0", False
-    if stored_hash is None:
+    if stored_hash is None or stored_hash.startswith(legacy_hashes.LOCKED_PREFIX):
         bcrypt.checkpw(candidate, dummy_hash(rounds))
         return False
-    matches = bcrypt.checkpw(candidate, stored_hash.encode("ascii"))
+    if legacy_hashes.is_foreign(stored_hash):
+        matches = legacy_hashes.verify(candidate, stored_hash)
+    else:
+        matches = bcrypt.checkpw(candidate, stored_hash.encode("ascii"))
     return matches and usable
 
 
