@@ -32,7 +32,7 @@ from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Membership
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
-from livekit_auth_tools import local_stack
+from livekit_auth_tools import local_stack, transfer
 
 # The stack outputs that name the tables (template.yaml) -> the variables the function reads.
 STACK_OUTPUTS = {
@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     command(users, "show", show_user, "the user's state and channels (never the hash)").add_argument(
         "email", metavar="EMAIL"
     )
-    command(users, "list", list_users, "every user: username, active or inactive, user_id")
+    listing = command(users, "list", list_users, "every user: username, active or inactive, user_id")
+    listing.add_argument("--legacy", action="store_true", help="only users whose password hash is not yet upgraded")
 
     channels = commands.add_parser("channel", help="add, rename and list channels").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = command(commands, "revoke", revoke_channel, "remove a user's access to a channel")
     revoke.add_argument("email", metavar="EMAIL")
     revoke.add_argument("channel_id", metavar="CHANNEL_ID", type=channel_id)
+    transfer.add_commands(commands, command, email_address)  # export, import (tools/transfer.py)
     return parser
 
 
@@ -252,6 +254,8 @@ def show_user(store: AdminStore, args: argparse.Namespace) -> None:
 
 
 def list_users(store: AdminStore, args: argparse.Namespace) -> None:
+    if args.legacy:
+        return transfer.list_legacy(store, args)
     for user in sorted(store.list_users(), key=lambda user: user.username):
         print(f"{user.username}\t{'active' if user.active else 'inactive'}\t{user.user_id}")
 
@@ -324,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     except MissingTable as error:
         tables = ", ".join(vars(store.tables).values())
         return fail(f"{error}: one of the tables {tables} does not exist (check --local, --stack or *_TABLE)")
-    except (AdminError, UsageError, UnusablePassword, ConfigurationError) as error:
+    except (AdminError, UsageError, UnusablePassword, ConfigurationError, transfer.TransferError) as error:
         return fail(str(error))
     except (BotoCoreError, ClientError) as error:
         hint = " (is `make run` running?)" if args.local else ""

@@ -1,0 +1,193 @@
+"""Django dumpdata in, through authctl import; every user logs in with their old password and is upgraded.
+
+Covers issue 12's "Django users" rules: username from `username` if an email else `email`, is_active,
+a new UUID per user, the empty channel record, each supported hash format verified and then replaced by
+native bcrypt at BCRYPT_ROUNDS, and unusable or weak hashes imported as accounts that cannot log in.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import bcrypt
+import pytest
+
+from livekit_auth import messages
+from livekit_auth.storage.admin import AdminStore
+from livekit_auth_tools.fake_aws import BCRYPT_ROUNDS
+from tests.conftest import call_handler, login_event
+from tests.transfer_support import (
+    authctl_runner,
+    django_bcrypt,
+    django_bcrypt_sha256,
+    django_user,
+    dumpdata,
+    native_bcrypt,
+    pbkdf2,
+    salted_md5,
+    salted_sha1,
+    unsalted_md5,
+    unsalted_sha1,
+    unusable,
+)
+
+CHANNEL = "4242"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+# username -> (password, the hash Django would have stored for it)
+USABLE = {
+    "pbkdf2@example.com": ("pbkdf2 password", lambda password: pbkdf2(password)),
+    "pbkdf2-more@example.com": ("other count", lambda password: pbkdf2(password, iterations=20_000)),
+    "pbkdf2-sha1@example.com": ("sha1 prf", lambda password: pbkdf2(password, algorithm="pbkdf2_sha1")),
+    "bcrypt@example.com": ("django bcrypt", django_bcrypt),
+    "bcrypt-sha256@example.com": ("django bcrypt sha256 — with ünicode", django_bcrypt_sha256),
+    "native-2b@example.com": ("native at another cost", lambda password: native_bcrypt(password, 5)),
+    "native-2a@example.com": ("native 2a", lambda password: native_bcrypt(password, 5, "$2a$")),
+    "native-2y@example.com": ("native 2y", lambda password: native_bcrypt(password, BCRYPT_ROUNDS, "$2y$")),
+}
+LOCKED = {
+    "unusable@example.com": ("any", lambda password: unusable(), "unusable password"),
+    "md5@example.com": ("md5 password", salted_md5, "md5 hash not kept"),
+    "sha1@example.com": ("sha1 password", salted_sha1, "sha1 hash not kept"),
+    "plain-md5@example.com": ("plain md5", unsalted_md5, "unsalted_md5 hash not kept"),
+    "plain-sha1@example.com": ("plain sha1", unsalted_sha1, "unsalted_sha1 hash not kept"),
+    "crypt@example.com": ("crypt", lambda password: "crypt$$abJnggxhB/yWI", "crypt hash not kept"),
+}
+
+
+@pytest.fixture
+def run_authctl(function_env, monkeypatch, capsys):
+    return authctl_runner(monkeypatch, capsys)
+
+
+def log_in(username: str, password: str):
+    return call_handler(login_event({"username": username, "password": password}))
+
+
+@pytest.fixture
+def django_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A dumpdata file with one user per supported and locked format; returns (path, {username: hash})."""
+    hashes: dict[str, str] = {}
+    users = []
+    for pk, (username, (password, make, *_)) in enumerate({**USABLE, **LOCKED}.items(), start=1):
+        hashes[username] = make(password)
+        users.append(django_user(pk, username, hashes[username], email=f"other-{pk}@example.com"))
+    users.append(django_user(50, "legacy_login_name", pbkdf2("by email"), email="By.Email@Example.com"))
+    users.append(django_user(51, "off@example.com", pbkdf2("inactive one"), active=False))
+    users.append(django_user(52, "named@example.com", pbkdf2("named"), first_name="Sara", last_name=" Ahmadi "))
+    path = tmp_path / "users.json"
+    path.write_text(dumpdata(*users), encoding="utf-8")
+    return path, hashes
+
+
+def stored_hash(store: AdminStore, username: str) -> str:
+    return store.require_user(username).password_hash
+
+
+def test_every_supported_format_logs_in_with_its_old_password_and_is_upgraded(run_authctl, django_file, store):
+    path, hashes = django_file
+    imported = run_authctl("import", str(path))
+    assert imported.code == 0, imported.out + imported.err
+    assert "read as Django dumpdata auth.user" in imported.out
+    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+    for username in USABLE:
+        assert run_authctl("grant", username, CHANNEL).code == 0
+
+    for username, (password, _) in USABLE.items():
+        assert stored_hash(store, username) == hashes[username], "kept as Django stored it until the first login"
+        answer = log_in(username, password)
+        assert answer.status == 200, (username, answer.body)
+        assert answer.body["username"] == username
+        upgraded = stored_hash(store, username)
+        assert upgraded.startswith(f"$2b${BCRYPT_ROUNDS:02d}$"), username
+        assert bcrypt.checkpw(password.encode(), upgraded.encode())
+        assert log_in(username, password).status == 200  # and again, over the upgraded hash
+        assert stored_hash(store, username) == upgraded
+
+
+def test_a_wrong_password_for_a_legacy_hash_is_refused_and_changes_nothing(run_authctl, django_file, store):
+    path, hashes = django_file
+    assert run_authctl("import", str(path)).code == 0
+    for username in USABLE:
+        answer = log_in(username, "not the password")
+        assert (answer.status, answer.body) == (401, {"error": messages.INVALID_CREDENTIALS})
+        assert stored_hash(store, username) == hashes[username]
+
+
+def test_unusable_and_weak_hashes_cannot_log_in_until_passwd(run_authctl, django_file, store):
+    path, hashes = django_file
+    imported = run_authctl("import", str(path))
+    assert f"{len(LOCKED)} account(s) cannot log in until `authctl user passwd`" in imported.out
+    for username, (_, _, reason) in LOCKED.items():
+        assert f"  {username} ({reason})" in imported.out
+    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+
+    for username, (password, _, _) in LOCKED.items():
+        assert stored_hash(store, username).startswith("!")
+        if username != "unusable@example.com":
+            assert hashes[username] not in stored_hash(store, username), "the weak hash itself is not kept"
+        assert log_in(username, password).status == 401
+        assert run_authctl("user", "passwd", username, "--password-stdin", stdin="a new password").code == 0
+        assert run_authctl("grant", username, CHANNEL).code == 0
+        assert log_in(username, "a new password").status == 200
+
+
+def test_django_fields_map_to_the_users(run_authctl, django_file, store, dynamodb_client, tables):
+    path, _ = django_file
+    assert run_authctl("import", str(path)).code == 0
+
+    by_email = store.require_user("by.email@example.com")  # `username` is no email: the email field, normalized
+    assert UUID.fullmatch(by_email.user_id)
+    assert store.get_memberships(by_email.user_id) == [], "the empty channel record, like `user add`"
+    assert store.require_user("off@example.com").active is False
+    assert log_in("off@example.com", "inactive one").body == {"error": messages.ACCOUNT_INACTIVE}
+    assert store.get_user("pbkdf2@example.com").user_id != store.get_user("bcrypt@example.com").user_id
+    item = dynamodb_client.get_item(TableName=tables["USERS_TABLE"], Key={"username": {"S": "named@example.com"}})
+    assert item["Item"]["display_name"] == {"S": "Sara Ahmadi"}
+    assert item["Item"]["created_at"] == {"S": "2024-05-01T10:52:00Z"}, "date_joined"
+
+
+def test_username_field_email_takes_the_email_even_when_username_is_one(run_authctl, tmp_path, store):
+    path = tmp_path / "users.json"
+    path.write_text(dumpdata(django_user(1, "login@example.com", pbkdf2("pw"), email="mail@example.com")))
+    assert run_authctl("import", "--username-field", "email", str(path)).code == 0
+    assert store.get_user("mail@example.com") is not None
+    assert store.get_user("login@example.com") is None
+
+
+def test_list_legacy_counts_what_remains_and_shrinks_as_users_log_in(run_authctl, django_file):
+    path, _ = django_file
+    assert run_authctl("import", str(path)).code == 0
+    before = run_authctl("user", "list", "--legacy")
+    assert before.code == 0
+    outdated = len(USABLE) + 3  # the by-email, inactive and named users are PBKDF2 too
+    assert f"{outdated} of {outdated + len(LOCKED)} user(s) have a legacy hash" in before.err
+    assert f"{len(LOCKED)} cannot log in" in before.err
+    assert "pbkdf2@example.com\tpbkdf2_sha256\tupgraded at next login" in before.out.splitlines()
+    assert "native-2b@example.com\tbcrypt cost 05\tupgraded at next login" in before.out.splitlines()
+    assert "md5@example.com\tlocked (md5)\tcannot log in until `authctl user passwd`" in before.out.splitlines()
+    assert "$" not in before.out, "formats are named, hashes never shown"
+
+    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+    assert run_authctl("grant", "pbkdf2@example.com", CHANNEL).code == 0
+    assert log_in("pbkdf2@example.com", USABLE["pbkdf2@example.com"][0]).status == 200
+    after = run_authctl("user", "list", "--legacy")
+    assert f"{outdated - 1} of {outdated + len(LOCKED)} user(s) have a legacy hash" in after.err
+    assert "pbkdf2@example.com\t" not in after.out
+
+
+def test_the_login_answer_is_the_same_before_and_after_the_upgrade(run_authctl, tmp_path, store):
+    path = tmp_path / "users.json"
+    path.write_text(dumpdata(django_user(1, "same@example.com", pbkdf2("same answer"))))
+    assert run_authctl("import", str(path)).code == 0
+    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+    assert run_authctl("grant", "same@example.com", CHANNEL).code == 0
+
+    first, second = log_in("same@example.com", "same answer"), log_in("same@example.com", "same answer")
+    assert (first.status, second.status) == (200, 200)
+    for answer in (first, second):
+        for entry in answer.body["tokens"].values():
+            entry["token"] = "<token>"
+    assert first.body == second.body
+    assert first.headers.keys() == second.headers.keys()
