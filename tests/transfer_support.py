@@ -143,3 +143,17 @@ def scan(client: Any, table: str) -> list[dict[str, Any]]:
 def each_line(text: str) -> Iterator[dict[str, Any]]:
     for line in text.splitlines():
         yield json.loads(line)
+
+
+def tallies(out: str) -> dict[str, tuple[int, ...]]:
+    """The import summary's table: {kind: (created, updated, unchanged, refused)}."""
+    rows = {}
+    for line in out.splitlines():
+        words = line.split()
+        if (
+            len(words) == 5
+            and words[0] in ("user", "channel", "grant", "other")
+            and all(word.isdigit() for word in words[1:])
+        ):
+            rows[words[0]] = tuple(int(word) for word in words[1:])
+    return rows

@@ -138,7 +138,8 @@ class Plan:
             self.actions.append(f"{verb} {kind} {label}{': ' + detail if detail else ''}")
 
     def refuse(self, kind: str, where: str, reason: str) -> None:
-        self.tallies[kind if kind in KINDS else "user"].refused += 1
+        """`kind` "record" (not JSON, no known kind) counts in the `other` row of the summary."""
+        self.tallies.setdefault(kind if kind in KINDS else "other", Tally()).refused += 1
         self.refusals.append(f"{where}: {kind}: {reason}")
 
 
@@ -310,7 +311,7 @@ def import_command(store: AdminStore, args: argparse.Namespace) -> None:
     else:
         apply(transfer, plan)
     print_summary(plan, source=incoming.source, name=args.file, dry_run=args.dry_run)
-    refused = sum(tally.refused for tally in plan.tallies.values())
+    refused = len(plan.refusals)
     if refused:
         rest = "nothing written" if args.dry_run else "the rest is imported"
         raise TransferError(f"{refused} record(s) refused (listed above); {rest}")

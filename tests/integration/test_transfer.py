@@ -1,0 +1,293 @@
+"""authctl export and import of this service's own format: round trip, idempotence, dry run, refusals, resume."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.responses import DynamoHandler
+
+from livekit_auth.storage import transfer as storage_transfer
+from livekit_auth.storage.admin import AdminStore
+from livekit_auth_tools import demo_data
+from livekit_auth_tools.cfn_template import create_tables
+from livekit_auth_tools.transfer import Progress
+from tests.conftest import call_handler, clear_caches, login_event
+from tests.transfer_support import authctl_runner, each_line, pbkdf2, scan, tallies
+
+LEGACY_USER = "legacy@example.com"
+LEGACY_PASSWORD = "from the old service"
+
+
+@pytest.fixture
+def run_authctl(function_env, monkeypatch, capsys):
+    return authctl_runner(monkeypatch, capsys)
+
+
+@pytest.fixture
+def stocked(store: AdminStore, demo_users: dict[str, str], dynamodb_client: Any, tables: dict[str, str]) -> None:
+    """The demo data (inactive, read-only, no channel record...) plus a display name and a legacy hash."""
+    store.create_user(LEGACY_USER, pbkdf2(LEGACY_PASSWORD))
+    dynamodb_client.update_item(
+        TableName=tables["USERS_TABLE"],
+        Key={"username": {"S": demo_data.DEMO.username}},
+        UpdateExpression="SET display_name = :name",
+        ExpressionAttributeValues={":name": {"S": "دمو"}},
+    )
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage_transfer, "sleep", lambda seconds: None)
+
+
+@contextmanager
+def failing_batch_writes(code: str, *, after: int = 0, times: int | None = None) -> Iterator[list[int]]:
+    """The emulator answers BatchWriteItem with the AWS error `code`, after `after` calls succeed, `times` times."""
+    calls: list[int] = []
+    original = DynamoHandler.batch_write_item
+
+    def batch_write_item(self: Any) -> Any:
+        calls.append(1)
+        failures = len(calls) - after
+        if failures > 0 and (times is None or failures <= times):
+            raise JsonRESTError(code, "injected fault")
+        return original(self)
+
+    with patch.object(DynamoHandler, "batch_write_item", batch_write_item):
+        yield calls
+
+
+def switch_tables(monkeypatch: pytest.MonkeyPatch, tables: dict[str, str]) -> None:
+    """Point authctl and the function at other tables (a second, empty stack)."""
+    for variable, name in tables.items():
+        monkeypatch.setenv(variable, name)
+    clear_caches()
+
+
+def all_items(client: Any, tables: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    return {variable: scan(client, name) for variable, name in tables.items() if variable != "ATTEMPTS_TABLE"}
+
+
+def test_export_writes_json_lines_of_users_channels_and_grants_without_sessions(run_authctl, stocked):
+    run = run_authctl("export")
+    assert run.code == 0, run.err
+    lines = list(each_line(run.out))
+    assert [line["kind"] for line in lines] == ["user"] * 6 + ["channel"] * 2 + ["grant"] * 4
+    demo = next(line for line in lines if line.get("username") == demo_data.DEMO.username and line["kind"] == "user")
+    assert set(demo) == {
+        "kind",
+        "username",
+        "user_id",
+        "password_hash",
+        "active",
+        "display_name",
+        "created_at",
+        "updated_at",
+    }
+    assert demo["display_name"] == "دمو"
+    no_data = next(line for line in lines if line.get("username") == demo_data.NO_DATA.username)
+    assert no_data["channel_record"] is False
+    viewer = next(line for line in lines if line["kind"] == "grant" and line["username"] == demo_data.VIEWER.username)
+    assert (viewer["can_publish"], viewer["can_subscribe"], viewer["can_publish_data"]) == (False, True, True)
+    assert "password hashes" in run.err
+
+
+def test_export_to_a_file_is_private(run_authctl, stocked, tmp_path: Path):
+    target = tmp_path / "backup.jsonl"
+    target.write_text("old, world-readable")
+    target.chmod(0o644)
+    run = run_authctl("export", "-o", str(target))
+    assert run.code == 0, run.err
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert "mode 600" in run.err
+    assert "password hashes" in run.err
+    assert run.out == ""
+    assert len(target.read_text().splitlines()) == 12
+
+
+def test_round_trip_into_an_empty_stack_reproduces_it_and_everyone_logs_in(
+    run_authctl, stocked, tmp_path, monkeypatch, dynamodb_client
+):
+    exported = run_authctl("export", "-o", str(tmp_path / "a.jsonl"))
+    assert exported.code == 0, exported.err
+    source_state = all_items(dynamodb_client, table_names_env())
+
+    copy = create_tables(dynamodb_client, "copy")
+    switch_tables(monkeypatch, copy)
+    imported = run_authctl("import", str(tmp_path / "a.jsonl"))
+    assert imported.code == 0, imported.out + imported.err
+    assert run_authctl("export", "-o", str(tmp_path / "b.jsonl")).code == 0
+
+    first, second = (sorted((tmp_path / name).read_text().splitlines()) for name in ("a.jsonl", "b.jsonl"))
+    assert first == second
+    assert strip_names(all_items(dynamodb_client, copy)) == strip_names(source_state), "item for item, too"
+    for user in demo_data.USERS:
+        answer = call_handler(login_event({"username": user.username, "password": demo_data.DEMO_PASSWORD}))
+        assert answer.status != 401, user.username  # each gets the guide's answer for its state
+    answer = call_handler(login_event({"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD}))
+    assert answer.status == 200
+    assert (
+        call_handler(login_event({"username": LEGACY_USER, "password": LEGACY_PASSWORD})).status == 403
+    )  # no channels
+
+
+def table_names_env() -> dict[str, str]:
+    return {variable: os.environ[variable] for variable in ("USERS_TABLE", "CHANNELS_TABLE")}
+
+
+def strip_names(state: dict[str, list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    return [state["USERS_TABLE"], state["CHANNELS_TABLE"]]
+
+
+def test_a_second_import_changes_nothing_and_says_so(run_authctl, stocked, tmp_path, dynamodb_client, tables):
+    assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
+    copy = create_tables(dynamodb_client, "again")
+    with patch.dict(os.environ, copy):
+        clear_caches()
+        first = run_authctl("import", str(tmp_path / "a.jsonl"))
+        after_first = all_items(dynamodb_client, copy)
+        second = run_authctl("import", str(tmp_path / "a.jsonl"))
+        assert all_items(dynamodb_client, copy) == after_first
+    assert first.code == second.code == 0
+    assert tallies(first.out)["user"] == (6, 0, 0, 0)
+    assert tallies(second.out)["user"] == (0, 0, 6, 0)
+    assert tallies(second.out)["grant"] == (0, 0, 4, 0)
+    assert "nothing to change" in second.out
+    assert "nothing to change" not in first.out
+
+
+def test_import_over_existing_data_updates_what_differs_and_never_deletes(
+    run_authctl, stocked, tmp_path, store, dynamodb_client, tables
+):
+    assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
+    lines = list(each_line((tmp_path / "a.jsonl").read_text()))
+    for line in lines:
+        if line["kind"] == "user" and line["username"] == demo_data.INACTIVE.username:
+            line["active"] = True
+        if line["kind"] == "channel" and line["channel_id"] == demo_data.PUBLIC_CHANNEL[0]:
+            line["name"] = "Lobby"
+    kept = [line for line in lines if line.get("username") != demo_data.VIEWER.username]  # viewer not in the file
+    (tmp_path / "b.jsonl").write_text("".join(json.dumps(line) + "\n" for line in kept))
+
+    run = run_authctl("import", str(tmp_path / "b.jsonl"))
+    assert run.code == 0, run.err
+    assert tallies(run.out)["user"] == (0, 1, 4, 0)
+    assert tallies(run.out)["channel"] == (0, 1, 1, 0)
+    assert tallies(run.out)["grant"] == (0, 2, 1, 0)
+    assert store.require_user(demo_data.INACTIVE.username).active is True
+    assert store.get_user(demo_data.VIEWER.username) is not None, "never deleted"
+    viewer = store.require_user(demo_data.VIEWER.username)
+    assert [m.name for m in store.get_memberships(viewer.user_id)] == ["Lobby"], "a rename reaches every member"
+
+
+def test_dry_run_says_what_it_would_do_and_writes_nothing(run_authctl, stocked, tmp_path, dynamodb_client, tables):
+    assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
+    copy = create_tables(dynamodb_client, "dry")
+    with patch.dict(os.environ, copy):
+        run = run_authctl("import", "--dry-run", str(tmp_path / "a.jsonl"))
+        assert all_items(dynamodb_client, copy) == {"USERS_TABLE": [], "CHANNELS_TABLE": []}
+    assert run.code == 0, run.err
+    assert run.out.startswith("would create user demo@example.com\n")
+    assert "would create channel 1234567 کانال عمومی" in run.out
+    assert "would create grant viewer@example.com 1234567" in run.out
+    assert "dry run: nothing written" in run.out
+    assert tallies(run.out)["user"] == (6, 0, 0, 0)
+
+
+def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(run_authctl, tmp_path, store):
+    secret_looking = pbkdf2("hidden")
+    good = {"kind": "user", "username": "ok@example.com", "password_hash": secret_looking}
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps({"kind": "session", "id": 1}),
+        json.dumps({**good, "username": "not-an-email"}),
+        json.dumps({**good, "username": "plain@example.com", "password_hash": "hunter2-in-plain-text"}),
+        json.dumps({**good, "username": "OK@example.com"}),
+        json.dumps({"kind": "grant", "username": "ok@example.com", "channel_id": 99}),
+        json.dumps({"kind": "channel", "channel_id": 0, "name": "zero"}),
+        json.dumps({"kind": "grant", "username": "nobody@example.com", "channel_id": 7}),
+        json.dumps({"kind": "channel", "channel_id": 7, "name": "seven"}),
+    ]
+    (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n")
+    run = run_authctl("import", str(tmp_path / "bad.jsonl"))
+    assert run.code == 1
+    refused = [line for line in run.out.splitlines() if line.startswith("refused ")]
+    assert refused == [
+        "refused line 2: record: not valid JSON: Expecting property name enclosed in double quotes",
+        "refused line 3: record: unknown kind 'session' (expected one of user, channel, grant)",
+        "refused line 4: user: not an email address: 'not-an-email'",
+        "refused line 5: user: the password hash is in no format this service knows",
+        "refused line 8: channel: `channel_id` is not a whole number from 1 to 9223372036854775807",
+        "refused line 6: user: ok@example.com again (first at line 1)",
+        "refused line 7: grant: no channel 99 (here or imported)",
+        "refused line 9: grant: no user nobody@example.com (here or imported)",
+    ]
+    assert tallies(run.out)["user"] == (1, 0, 0, 3)
+    assert tallies(run.out)["channel"] == (1, 0, 0, 1)
+    assert tallies(run.out)["grant"] == (0, 0, 0, 2)
+    assert tallies(run.out)["other"] == (0, 0, 0, 2)
+    assert "8 record(s) refused (listed above); the rest is imported" in run.err
+    assert secret_looking not in run.out + run.err
+    assert "hunter2" not in run.out + run.err
+    assert store.get_user("ok@example.com") is not None, "the rest is imported"
+    assert store.get_channel(7) is not None
+
+
+def test_an_interrupted_import_completes_when_run_again(run_authctl, tmp_path, dynamodb_client, no_backoff):
+    users = [{"kind": "user", "username": f"user{n}@example.com", "password_hash": pbkdf2("pw", 1)} for n in range(60)]
+    channels = [{"kind": "channel", "channel_id": n, "name": f"c{n}"} for n in (1, 2)]
+    grants = [{"kind": "grant", "username": user["username"], "channel_id": 1} for user in users]
+    (tmp_path / "big.jsonl").write_text("".join(json.dumps(line) + "\n" for line in users + channels + grants))
+
+    with failing_batch_writes("ValidationException", after=2):  # the third batch (of users) fails
+        interrupted = run_authctl("import", str(tmp_path / "big.jsonl"))
+    assert interrupted.code == 1
+    assert "import interrupted after 50 of 182 write(s): run it again to complete it" in interrupted.err
+
+    resumed = run_authctl("import", str(tmp_path / "big.jsonl"))
+    assert resumed.code == 0, resumed.out + resumed.err
+    assert tallies(resumed.out)["user"] == (10, 50, 0, 0), "the first 50 only lack their channel record"
+    final = run_authctl("import", str(tmp_path / "big.jsonl"))
+    assert "nothing to change" in final.out
+    assert tallies(final.out)["user"] == (0, 0, 60, 0)
+    assert tallies(final.out)["grant"] == (0, 0, 60, 0)
+
+
+def test_throttled_batches_are_retried(run_authctl, tmp_path, store, no_backoff):
+    users = [{"kind": "user", "username": f"t{n}@example.com", "password_hash": pbkdf2("pw", 1)} for n in range(3)]
+    (tmp_path / "few.jsonl").write_text("".join(json.dumps(line) + "\n" for line in users))
+    with failing_batch_writes("ProvisionedThroughputExceededException", times=5) as calls:
+        run = run_authctl("import", str(tmp_path / "few.jsonl"))
+    assert run.code == 0, run.err
+    assert len(calls) > 5
+    assert all(store.get_user(user["username"]) for user in users)
+
+
+def test_stdin_and_a_progress_bar_on_a_terminal(run_authctl, tmp_path):
+    line = {"kind": "user", "username": "piped@example.com", "password_hash": pbkdf2("pw", 1)}
+    run = run_authctl("import", "-", stdin=json.dumps(line) + "\n")
+    assert run.code == 0, run.err
+    assert "import: 2/2 writes" in run.err  # not a terminal: a line per tenth
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    progress = Progress(4, terminal)
+    progress.advance(2)
+    progress.advance(2)
+    progress.finish()
+    assert terminal.getvalue().startswith("\r[" + "#" * 15 + "." * 15 + "] 2/4 writes\r[")
+    assert terminal.getvalue().endswith("] 4/4 writes\n")
