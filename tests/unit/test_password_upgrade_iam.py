@@ -5,6 +5,7 @@ Checked on the template as SAM expands it (samtranslator), and against the reque
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -20,7 +21,7 @@ class NoManagedPolicies:
 
 
 def expanded_role_statements() -> list[dict[str, Any]]:
-    template = load_template()
+    template = copy.deepcopy(load_template())  # cached for every test; the transform changes what it gets
     for resource in template["Resources"].values():  # as `sam package` leaves them: code in S3
         for uri in ("CodeUri", "ContentUri"):
             if uri in resource.get("Properties", {}):
