@@ -21,6 +21,7 @@ from livekit_auth import legacy_hashes
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.dynamo import Item, now_iso
 from livekit_auth.storage.transfer import (
+    BatchNotDone,
     ChannelRecord,
     GrantRecord,
     Put,
@@ -339,9 +340,11 @@ def apply(store: TransferStore, plan: Plan) -> None:
             store.rename_channel(channel.channel_id, channel.name)
             progress.advance(1)
         store.write(plan.grants, progress.advance)
-    except BaseException:
+    except BaseException as error:
         progress.finish()
         note(f"import interrupted after {progress.done} of {plan.writes} write(s): run it again to complete it")
+        if isinstance(error, BatchNotDone):
+            raise TransferError(f"DynamoDB kept throttling: {error}") from None
         raise
     progress.finish()
 

@@ -6,6 +6,8 @@ Module map:
     aws          botocore timeouts and retries shared by every client
     usernames    how usernames are compared (no AWS import: authctl shares it)
     passwords    bcrypt hashing and constant-cost verification
+    legacy_hashes  hashes this service did not make (Django's, other bcrypt costs) and locked markers
+    password_upgrades  upgrade on login: an outdated hash re-hashed at BCRYPT_ROUNDS
     tokens       LiveKit access tokens (HS256 JWTs) and the credentials that sign them
     credentials  the LiveKit API key and secret, from SSM Parameter Store, cached (the function only)
     storage/     the only code that knows the DynamoDB table layouts, split by consumer (see its map)

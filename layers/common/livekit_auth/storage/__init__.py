@@ -6,6 +6,8 @@ Split by consumer, so each reader sees only what its caller may do:
     accounts  the login's reads: one user GetItem, one memberships Query
     attempts  the lockout policy beside the conditional writes that enforce it
     admin     what authctl changes: users, channels, grants, lockout state (the function's IAM cannot)
+    upgrades  the login's one write: a password hash replaced by its upgrade, conditioned on the old one
+    transfer  authctl export/import: whole-table reads, batched retried writes, the transfer records
 
 Users table      username (PK) -> user_id, password_hash, active, display_name?
 Channels table   pk, sk (single-table design)
