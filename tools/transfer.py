@@ -122,6 +122,7 @@ class Plan:
     refusals: list[str] = field(default_factory=list)
     locked: list[str] = field(default_factory=list)  # accounts that cannot log in until `user passwd`
     legacy: int = 0  # users whose hash the first login upgrades
+    kept: list[str] = field(default_factory=list)  # users whose bcrypt hash the file's older one did not replace
     users: list[Put] = field(default_factory=list)
     records: list[Put] = field(default_factory=list)  # channel records (profiles) and new channels
     renames: list[ChannelRecord] = field(default_factory=list)
@@ -205,18 +206,21 @@ class Planner:
 
     def user(self, user: IncomingUser, existing: Item | None, *, has_profile: bool) -> None:
         record, plan, tables = user.record, self.plan, self.store.tables
-        if user.locked:
+        current = user_from_item(existing, channel_record=has_profile) if existing else None
+        if current and downgrade(current.password_hash, record.password_hash):
+            record = replace(record, password_hash=current.password_hash)
+            plan.kept.append(record.username)
+        elif user.locked:
             plan.locked.append(f"{record.username} ({user.locked})")
-        elif not legacy_hashes.is_current(record.password_hash, self.rounds):
+        if not legacy_hashes.is_current(record.password_hash, self.rounds):
             plan.legacy += 1
         wants_profile = record.channel_record and not has_profile
         if wants_profile:
             plan.records.append(Put(tables.channels, profile_item(record)))
-        if existing is None:
+        if current is None:
             plan.users.append(Put(tables.users, user_item(record)))
             plan.count("user", "created", record.username)
             return
-        current = user_from_item(existing, channel_record=has_profile)
         changes = [name for name in ("password_hash", "active") if getattr(record, name) != getattr(current, name)]
         if record.display_name is not None and record.display_name != current.display_name:
             changes.append("display_name")
@@ -296,6 +300,15 @@ class Planner:
         if changed:
             self.plan.grants.append(Put(self.store.tables.channels, {**existing, **item}))
         self.plan.count("grant", "updated" if changed else "unchanged", label, ", ".join(changed))
+
+
+def downgrade(stored: str, imported: str) -> bool:
+    """Whether `imported` would replace bcrypt made here (an upgrade on login, `user passwd`) by an older format.
+
+    Re-running a Django import after users logged in or had their password reset must not bring the
+    old hash (and with it, after a reset, the old password) back.
+    """
+    return stored.startswith("$2") and not imported.startswith("$2")
 
 
 # ---- import: the command ---------------------------------------------------------------------------------
@@ -392,6 +405,8 @@ def print_summary(plan: Plan, *, source: str, name: str, dry_run: bool) -> None:
         print(f"{len(plan.locked)} account(s) cannot log in until `authctl user passwd`:")
         for account in plan.locked:
             print(f"  {account}")
+    if plan.kept:
+        print(f"{len(plan.kept)} user(s) keep their bcrypt hash over the file's older format (upgraded or reset here)")
     if plan.legacy:
         print(f"{plan.legacy} user(s) with a legacy or other-cost hash: upgraded at their next login")
 

@@ -191,3 +191,23 @@ def test_the_login_answer_is_the_same_before_and_after_the_upgrade(run_authctl, 
             entry["token"] = "<token>"
     assert first.body == second.body
     assert first.headers.keys() == second.headers.keys()
+
+
+def test_running_the_import_again_never_brings_an_old_hash_back(run_authctl, django_file, store):
+    """After an upgrade on login or a `user passwd`, the file's older hash does not replace the new one."""
+    path, _ = django_file
+    assert run_authctl("import", str(path)).code == 0
+    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+    for username in ("pbkdf2@example.com", "md5@example.com"):
+        assert run_authctl("grant", username, CHANNEL).code == 0
+    assert log_in("pbkdf2@example.com", USABLE["pbkdf2@example.com"][0]).status == 200  # upgraded
+    assert run_authctl("user", "passwd", "md5@example.com", "--password-stdin", stdin="reset by support").code == 0
+    upgraded = stored_hash(store, "pbkdf2@example.com")
+
+    again = run_authctl("import", str(path))
+    assert again.code == 0, again.out
+    assert "2 user(s) keep their bcrypt hash over the file's older format" in again.out
+    assert "nothing to change" in again.out
+    assert "md5@example.com (md5 hash not kept)" not in again.out, "no longer locked"
+    assert stored_hash(store, "pbkdf2@example.com") == upgraded
+    assert log_in("md5@example.com", "reset by support").status == 200
