@@ -15,14 +15,15 @@ import pytest
 
 from livekit_auth_tools import invoke, local_stack
 from livekit_auth_tools.make_events import EVENTS, EVENTS_DIR
+from tests.support.settings import BCRYPT_ROUNDS
 
 # Several events fail a login for the demo user: a high threshold keeps their order from mattering.
-SETTINGS = {"LOCKOUT_THRESHOLD": "100", "BCRYPT_ROUNDS": "4"}
+SETTINGS = {"LOCKOUT_THRESHOLD": "100", "BCRYPT_ROUNDS": str(BCRYPT_ROUNDS)}
 
 
 @pytest.fixture(scope="module")
 def events_stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=4, env=SETTINGS)
+    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS, env=SETTINGS)
     yield running
     running.stop()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from livekit_auth_tools.make_events import EVENTS, EVENTS_DIR, event_file_text
-from tests.conftest import call_handler
+from tests.support.handler import call_handler
 
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
 

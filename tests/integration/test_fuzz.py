@@ -12,7 +12,7 @@ from hypothesis import example, given
 from livekit_auth_tools import demo_data, fuzzing
 from livekit_auth_tools.apigw import LOGIN_PATH
 from livekit_auth_tools.fuzzing import FuzzCase
-from tests.conftest import call_handler, clear_caches
+from tests.support.handler import call_handler, new_container
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # 10k-character strings make long reprs when Hypothesis reports a case; that is expected here.
@@ -23,9 +23,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 def emulated() -> Iterator[dict[str, str]]:
     """One emulated AWS with the demo users for the whole module: @given runs many cases per test."""
     with fuzzing.emulated_function() as environment:
-        clear_caches()
+        new_container()
         yield environment
-        clear_caches()
+        new_container()
 
 
 def login_case(document: object, headers: dict[str, str] | None = None) -> FuzzCase:
