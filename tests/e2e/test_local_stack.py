@@ -19,8 +19,10 @@ import pytest
 import requests
 
 from livekit_auth import messages
-from livekit_auth_tools import authctl, local_stack
-from livekit_auth_tools.demo_data import (
+from tools.admin import authctl
+from tools.local import api_gateway
+from tools.local import stack as local_stack
+from tools.local.demo_data import (
     DEMO,
     DEMO_PASSWORD,
     INACTIVE,
@@ -133,7 +135,7 @@ def test_bodies_too_large_are_413_from_the_function_and_from_the_gateway(stack):
     from_function = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD, "pad": "x" * 20_000})
     assert (from_function.status_code, from_function.json()) == (413, {"error": messages.PAYLOAD_TOO_LARGE})
 
-    huge = b"x" * (local_stack.MAX_REQUEST_BYTES + 1)
+    huge = b"x" * (api_gateway.MAX_REQUEST_BYTES + 1)
     headers = {"Content-Type": "application/json"}
     from_gateway = requests.post(stack.api_url, data=huge, headers=headers, timeout=TIMEOUT)
     assert (from_gateway.status_code, from_gateway.json()) == (413, {"error": messages.PAYLOAD_TOO_LARGE})

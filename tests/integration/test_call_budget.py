@@ -7,8 +7,8 @@ import pytest
 
 import app
 from livekit_auth import credentials
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD
 from tests.conftest import clear_caches, login_event
+from tools.local.demo_data import DEMO, DEMO_PASSWORD
 
 
 @pytest.fixture

@@ -25,10 +25,10 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 import app
 from livekit_auth import aws, credentials, messages
 from livekit_auth.storage import AuthStore
-from livekit_auth_tools import demo_data
-from livekit_auth_tools.fake_aws import API_SECRET_PARAMETER
 from tests.conftest import Answer, login_event
 from tests.log_capture import capture_function_output, log_records
+from tools.local import demo_data
+from tools.local.fake_aws import API_SECRET_PARAMETER
 
 DYNAMODB_URL = "https://dynamodb.eu-west-1.amazonaws.com"
 SSM_URL = "https://ssm.eu-west-1.amazonaws.com"

@@ -9,7 +9,7 @@ from livekit_auth.config import load_settings, require_function_settings
 from livekit_auth.errors import AccountLocked
 from livekit_auth.lockout import HOLD_SECONDS, QUIET_WINDOW_SECONDS, LoginThrottle
 from livekit_auth.storage import AuthStore
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD
+from tools.local.demo_data import DEMO, DEMO_PASSWORD
 
 THRESHOLD = 5
 T0 = 1_800_000_000.0

@@ -9,9 +9,9 @@ import pytest
 from livekit.api import TokenVerifier
 
 from livekit_auth import messages
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
-from livekit_auth_tools.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
 from tests.conftest import call_handler, login_event
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
+from tools.local.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -258,7 +258,7 @@ def test_an_empty_or_null_server_url_means_the_default(log_in):
 
 
 def test_an_unknown_route_is_a_persian_404(invoke):
-    from livekit_auth_tools.apigw import proxy_event
+    from tools.local.api_gateway import proxy_event
 
     answer = invoke(proxy_event("GET", "/api/other", resource="/api/other"))
     assert (answer.status, answer.body) == (404, {"error": messages.ROUTE_NOT_FOUND})
@@ -282,7 +282,7 @@ def test_every_answer_carries_no_store_nosniff_and_cors(log_in):
 
 
 def test_preflight_answers_the_one_method_and_header_with_a_max_age(invoke):
-    from livekit_auth_tools.make_events import EVENTS
+    from tools.ci.make_events import EVENTS
 
     answer = call_handler(EVENTS["preflight"][1])
     assert answer.status == 204

@@ -20,10 +20,10 @@ import boto3
 import pytest
 
 from livekit_auth.storage import AuthStore
-from livekit_auth_tools import demo_data
-from livekit_auth_tools.fake_aws import API_SECRET, API_SECRET_PARAMETER
 from tests.conftest import Answer, clear_caches, login_event
 from tests.log_capture import capture_function_output, output_lines
+from tools.local import demo_data
+from tools.local.fake_aws import API_SECRET, API_SECRET_PARAMETER
 
 BCRYPT_HASH = re.compile(r"\$2[abxy]?\$")
 FORGED_MESSAGE = "forged by the username"

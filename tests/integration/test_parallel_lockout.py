@@ -24,8 +24,8 @@ from livekit_auth import messages, passwords
 from livekit_auth.config import load_settings, require_function_settings
 from livekit_auth.login import LoginService
 from livekit_auth.storage import AuthStore
-from livekit_auth_tools import demo_data
 from tests.conftest import Answer, call_handler, login_event
+from tools.local import demo_data
 
 GUESSERS = 16
 THRESHOLD = 5  # function_env's LOCKOUT_THRESHOLD

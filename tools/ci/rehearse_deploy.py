@@ -31,9 +31,10 @@ from typing import Any
 
 import boto3
 
-from livekit_auth_tools import fake_aws
+from tools import REPO_ROOT
+from tools.local import fake_aws
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 SAM = str(Path(sys.executable).parent / "sam")
 CONFIG_ENV = "default"
 REGION = "eu-west-1"
@@ -301,7 +302,7 @@ def tally_resources(stack_name: str, transforms: TransformLog, report: Report) -
 
 def check_tables(outputs: dict[str, str], report: Report) -> None:
     """Keys, index, TTL and point-in-time recovery of the deployed tables, as template.yaml declares them."""
-    from livekit_auth_tools.cfn_template import table_specs
+    from tools.ci.cfn_template import table_specs
 
     dynamodb = boto3.client("dynamodb")
     for spec in table_specs():
@@ -419,9 +420,10 @@ def log_in_from_stack_tables(function_env: dict[str, str], secret: LiveKitSecret
     """
     from livekit_auth.config import table_names
     from livekit_auth.storage import AuthStore
-    from livekit_auth_tools import local_stack, smoke_test
-    from livekit_auth_tools.cfn_template import TABLE_ENV
-    from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, seed
+    from tools.ci import smoke_test
+    from tools.ci.cfn_template import TABLE_ENV
+    from tools.local import stack as local_stack
+    from tools.local.demo_data import DEMO, DEMO_PASSWORD, seed
 
     started = time.monotonic()
     seed(AuthStore(boto3.client("dynamodb"), table_names(function_env)), int(function_env["BCRYPT_ROUNDS"]))

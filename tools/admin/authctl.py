@@ -29,7 +29,7 @@ from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, Un
 from livekit_auth.login import MAX_USERNAME_LENGTH, normalize_username
 from livekit_auth.passwords import UnusablePassword, encode_password, hash_password
 from livekit_auth.storage import MAX_CHANNEL_ID, AuthStore, Membership
-from livekit_auth_tools import local_stack
+from tools.local import fake_aws
 
 # The stack outputs that name the tables (template.yaml) -> the variables the function reads.
 STACK_OUTPUTS = {
@@ -143,8 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
 def open_store(args: argparse.Namespace) -> tuple[AuthStore, int]:
     """The store of the target tables, and the bcrypt cost the function checks passwords at there."""
     if args.local:
-        client = local_stack.local_client("dynamodb", config=CLIENT_CONFIG)
-        return AuthStore(client, config.table_names(local_stack.local_table_names())), config.bcrypt_rounds()
+        client = fake_aws.local_client("dynamodb", config=CLIENT_CONFIG)
+        return AuthStore(client, config.table_names(fake_aws.local_table_names())), config.bcrypt_rounds()
     if args.stack:
         tables, rounds = stack_settings(args.stack)
     else:
