@@ -18,13 +18,13 @@ import app
 from livekit_auth import credentials
 from livekit_auth.config import Settings, table_names
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data, fake_aws
-from livekit_auth_tools.cfn_template import create_tables
 from tests.support import logins
 from tests.support.clock import FakeClock
 from tests.support.counters import AwsCallCounter, BcryptCounter
 from tests.support.handler import Answer, call_handler, new_container, run_on_clock
 from tests.support.settings import BCRYPT_ROUNDS, function_settings
+from tools.ci.cfn_template import create_tables
+from tools.local import demo_data, fake_aws
 
 
 @pytest.fixture(autouse=True)

@@ -19,8 +19,11 @@ import pytest
 import requests
 
 from livekit_auth import messages
-from livekit_auth_tools import authctl, local_stack
-from livekit_auth_tools.demo_data import (
+from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
+from tools.admin import authctl
+from tools.local import api_gateway
+from tools.local import stack as local_stack
+from tools.local.demo_data import (
     DEMO,
     DEMO_PASSWORD,
     INACTIVE,
@@ -29,7 +32,6 @@ from livekit_auth_tools.demo_data import (
     PRIVATE_CHANNEL,
     PUBLIC_CHANNEL,
 )
-from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "auth-api-guide.fa.md"  # the contract
 GUIDE_CLIENT = Path(__file__).with_name("guide_client.mjs")
@@ -134,7 +136,7 @@ def test_bodies_too_large_are_413_from_the_function_and_from_the_gateway(stack):
     from_function = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD, "pad": "x" * 20_000})
     assert (from_function.status_code, from_function.json()) == (413, {"error": messages.PAYLOAD_TOO_LARGE})
 
-    huge = b"x" * (local_stack.MAX_REQUEST_BYTES + 1)
+    huge = b"x" * (api_gateway.MAX_REQUEST_BYTES + 1)
     headers = {"Content-Type": "application/json"}
     from_gateway = requests.post(stack.api_url, data=huge, headers=headers, timeout=TIMEOUT)
     assert (from_gateway.status_code, from_gateway.json()) == (413, {"error": messages.PAYLOAD_TOO_LARGE})

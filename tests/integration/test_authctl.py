@@ -14,9 +14,9 @@ import pytest
 
 from livekit_auth import messages
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
-from livekit_auth_tools import authctl
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
-from livekit_auth_tools.fake_aws import API_SECRET
+from tools.admin import authctl
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
+from tools.local.fake_aws import API_SECRET
 
 NEW_USER = "new.user@example.com"
 NEW_PASSWORD = "correct horse battery staple"

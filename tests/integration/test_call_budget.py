@@ -4,8 +4,8 @@ import threading
 import time
 
 import app
-from livekit_auth_tools.demo_data import DEMO
 from tests.support.handler import login_event, new_container
+from tools.local.demo_data import DEMO
 
 
 def successful_login(good_login) -> None:

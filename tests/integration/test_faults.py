@@ -25,10 +25,10 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 import app
 from livekit_auth import aws, credentials, messages
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data
-from livekit_auth_tools.fake_aws import API_SECRET_PARAMETER, REGION
 from tests.support.handler import Answer, login_event
 from tests.support.logs import capture_function_output, log_records
+from tools.local import demo_data
+from tools.local.fake_aws import API_SECRET_PARAMETER, REGION
 
 DYNAMODB_URL = f"https://dynamodb.{REGION}.amazonaws.com"
 SSM_URL = f"https://ssm.{REGION}.amazonaws.com"

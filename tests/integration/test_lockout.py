@@ -7,8 +7,8 @@ from livekit_auth.config import Settings
 from livekit_auth.errors import AccountLocked
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.attempts import HOLD_SECONDS, QUIET_WINDOW_SECONDS, LoginThrottle
-from livekit_auth_tools.demo_data import DEMO
 from tests.support.clock import FakeClock
+from tools.local.demo_data import DEMO
 
 UNKNOWN = "nobody@example.com"
 

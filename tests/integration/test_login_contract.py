@@ -9,11 +9,11 @@ import pytest
 from livekit.api import TokenVerifier
 
 from livekit_auth import config, messages
-from livekit_auth_tools.apigw import proxy_event
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
-from livekit_auth_tools.fake_aws import API_KEY, API_SECRET, API_SECRET_PARAMETER, LIVEKIT_URL
-from livekit_auth_tools.make_events import EVENTS
 from tests.support.handler import call_handler, login_event
+from tools.ci.make_events import EVENTS
+from tools.local.api_gateway import proxy_event
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
+from tools.local.fake_aws import API_KEY, API_SECRET, API_SECRET_PARAMETER, LIVEKIT_URL
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

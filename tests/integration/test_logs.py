@@ -21,10 +21,10 @@ import pytest
 
 from livekit_auth.config import Settings
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data
-from livekit_auth_tools.fake_aws import API_SECRET, API_SECRET_PARAMETER
 from tests.support.handler import Answer, login_event, new_container
 from tests.support.logs import capture_function_output, output_lines
+from tools.local import demo_data
+from tools.local.fake_aws import API_SECRET, API_SECRET_PARAMETER
 
 BCRYPT_HASH = re.compile(r"\$2[abxy]?\$")
 FORGED_MESSAGE = "forged by the username"

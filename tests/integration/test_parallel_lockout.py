@@ -22,11 +22,11 @@ import app
 from livekit_auth import messages
 from livekit_auth.config import Settings
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data
 from tests.support.clock import FakeClock
 from tests.support.counters import AwsCallCounter, BcryptCounter
 from tests.support.handler import Answer
 from tests.support.logins import good_login, guess
+from tools.local import demo_data
 
 GUESSERS = 16
 

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from livekit_auth_tools import fake_aws
+from tools.local import fake_aws
 
 
 @pytest.hookimpl(tryfirst=True)

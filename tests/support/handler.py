@@ -15,8 +15,8 @@ import app
 from livekit_auth import credentials
 from livekit_auth.config import Settings
 from livekit_auth.login import LoginService
-from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event
 from tests.support.settings import function_settings
+from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event
 
 
 @dataclass

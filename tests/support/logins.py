@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from livekit_auth_tools.demo_data import DEMO_PASSWORD
 from tests.support.handler import Answer, call_handler, login_event
+from tools.local.demo_data import DEMO_PASSWORD
 
 WRONG_PASSWORD = "not-the-password"
 

@@ -7,7 +7,7 @@ fixture (the function's environment as the function loads it), never from a numb
 from __future__ import annotations
 
 from livekit_auth.config import Settings, load_settings, require_function_settings
-from livekit_auth_tools import fake_aws
+from tools.local import fake_aws
 
 # livekit_auth.config's defaults: what a stack (and `make run`) gets without overrides.
 DEFAULT_SETTINGS = load_settings({})

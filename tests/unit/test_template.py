@@ -2,7 +2,7 @@
 
 from livekit_auth import aws
 from livekit_auth.storage.attempts import HOLD_SECONDS
-from livekit_auth_tools.cfn_template import load_template, table_specs
+from tools.ci.cfn_template import load_template, table_specs
 
 RESOURCES = load_template()["Resources"]
 FUNCTION = RESOURCES["AuthClientFunction"]
