@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.expanded_template import of_type, resources_deployed
+from livekit_auth_tools.cfn_template import TABLE_ENV
+from tests.expanded_template import expanded, of_type, resources_deployed
 
 WAF_ON = {"EnableWaf": "true"}
 
@@ -70,3 +71,13 @@ def test_lambda_permissions_allow_only_this_api_and_the_routed_method_and_path()
         assert stage == "${__Stage__}"
         routed.add((method, "/" + path))
     assert routed == {("POST", "/api/auth/client"), ("OPTIONS", "/api/auth/client")}
+
+
+def test_every_table_is_protected_from_deletion_and_retained():
+    resources = expanded()["Resources"]
+    tables = of_type(resources, "AWS::DynamoDB::Table")
+    assert set(tables) == set(TABLE_ENV)
+    for logical_id, table in tables.items():
+        assert table["Properties"].get("DeletionProtectionEnabled") is True, logical_id
+        assert table["DeletionPolicy"] == "Retain", logical_id
+        assert table["UpdateReplacePolicy"] == "Retain", logical_id
