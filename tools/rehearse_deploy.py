@@ -393,8 +393,8 @@ def check_expanded_template(transforms: TransformLog, report: Report) -> None:
     if "ApiGatewayAccountSettled" not in ([depends_on] if isinstance(depends_on, str) else depends_on):
         raise RehearsalFailed("the REST API (and so its access-logged stage) must wait for the account's log role")
     alarms = sorted(name for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm")
-    if len(alarms) != 4:
-        raise RehearsalFailed(f"expected 4 alarms: {alarms}")
+    if len(alarms) != 6:
+        raise RehearsalFailed(f"expected 6 alarms: {alarms}")
     report.passed(
         f"expanded template: stage v1 throttled, access-logged, after the log role; alarms {', '.join(alarms)}"
     )

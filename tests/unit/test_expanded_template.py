@@ -2,7 +2,7 @@
 
 import pytest
 
-from livekit_auth_tools.cfn_template import TABLE_ENV
+from livekit_auth_tools.cfn_template import TABLE_ENV, function_environment, load_template
 from tests.expanded_template import expanded, of_type, resources_deployed
 
 WAF_ON = {"EnableWaf": "true"}
@@ -81,3 +81,33 @@ def test_every_table_is_protected_from_deletion_and_retained():
         assert table["Properties"].get("DeletionProtectionEnabled") is True, logical_id
         assert table["DeletionPolicy"] == "Retain", logical_id
         assert table["UpdateReplacePolicy"] == "Retain", logical_id
+
+
+# ---- alarms on refused and locked logins ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alarm_id", "metric", "threshold_parameter"),
+    [
+        ("LoginLockedSpikeAlarm", "LoginLocked", "LoginLockedAlarmThreshold"),
+        ("LoginRefusedSpikeAlarm", "LoginRefused", "LoginRefusedAlarmThreshold"),
+    ],
+)
+def test_a_spike_of_locked_or_refused_logins_raises_an_alarm_at_a_parameter_threshold(
+    alarm_id, metric, threshold_parameter
+):
+    resources = expanded()["Resources"]
+    alarm = resources[alarm_id]["Properties"]
+    server_errors = resources["HandledServerErrorsAlarm"]["Properties"]
+    environment = function_environment()
+    assert (alarm["Namespace"], alarm["MetricName"]) == (environment["POWERTOOLS_METRICS_NAMESPACE"], metric)
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}]
+    assert alarm["Dimensions"] == server_errors["Dimensions"]
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Threshold"] == {"Ref": threshold_parameter}
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == server_errors["AlarmActions"]
+    parameter = load_template()["Parameters"][threshold_parameter]
+    assert parameter["Type"] == "Number"
+    assert int(parameter["Default"]) >= int(parameter["MinValue"]) >= 1
