@@ -330,6 +330,8 @@ def check_tables(outputs: dict[str, str], report: Report) -> None:
             raise RehearsalFailed(f"{spec.logical_id}: indexes {sorted(deployed_indexes)}")
         if table.get("BillingModeSummary", {}).get("BillingMode") != "PAY_PER_REQUEST":
             raise RehearsalFailed(f"{spec.logical_id}: not on-demand")
+        if table.get("DeletionProtectionEnabled") is not spec.properties.get("DeletionProtectionEnabled", False):
+            raise RehearsalFailed(f"{spec.logical_id}: deletion protection is {table.get('DeletionProtectionEnabled')}")
         backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
         pitr = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
         if spec.point_in_time_recovery and pitr != "ENABLED":
@@ -342,6 +344,7 @@ def check_tables(outputs: dict[str, str], report: Report) -> None:
             raise RehearsalFailed(f"{spec.logical_id}: TTL is {ttl}")
         extras = [f"GSI {', '.join(deployed_indexes)}"] if deployed_indexes else []
         extras += ["PITR"] if pitr == "ENABLED" else []
+        extras += ["deletion protection"] if table["DeletionProtectionEnabled"] else []
         extras += [f"TTL on {spec.ttl_attribute}"] if spec.ttl_attribute else []
         keys = "+".join(key["AttributeName"] for key in table["KeySchema"])
         report.passed(f"table {spec.logical_id}: key {keys}; {'; '.join(extras)}")
