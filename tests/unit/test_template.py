@@ -3,6 +3,7 @@
 from livekit_auth import aws
 from livekit_auth.storage.attempts import HOLD_SECONDS
 from tools.ci.cfn_template import load_template, table_specs
+from tools.local import fake_aws
 
 RESOURCES = load_template()["Resources"]
 FUNCTION = RESOURCES["AuthClientFunction"]
@@ -89,3 +90,11 @@ def test_both_login_methods_are_routed_to_the_function():
 def test_a_held_account_outlasts_any_attempt_that_holds_it():
     """The hold must not run out while its attempt can still be running."""
     assert FUNCTION["Properties"]["Timeout"] < HOLD_SECONDS
+
+
+def test_every_variable_the_template_gives_the_function_reaches_the_tests_and_make_run():
+    """The emulated runs derive the function's environment from the template: a new variable needs no second edit."""
+    declared = set(FUNCTION["Properties"]["Environment"]["Variables"])
+    derived = fake_aws.function_environment(fake_aws.local_table_names())
+    assert declared <= set(derived)
+    assert all(derived[name] for name in declared)
