@@ -45,7 +45,10 @@ LOGIN_PATH = "/api/auth/client"  # the REST resolver also matches the guide's tr
 # ASCII-escaped JSON: a username holding U+2028 or U+0085 cannot split a log line for any reader.
 logger = Logger(json_serializer=functools.partial(json.dumps, default=str, separators=(",", ":"), ensure_ascii=True))
 metrics = Metrics()
-app = APIGatewayRestResolver(serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")))
+# debug stays False whatever POWERTOOLS_DEV says: debug mode prints every event, and the event holds the password.
+app = APIGatewayRestResolver(
+    serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")), debug=False
+)
 dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
