@@ -180,7 +180,13 @@ def server_error(error: Exception) -> Response:
 
 def answer(status: int, body: dict, extra_headers: dict[str, str] | None = None) -> Response:
     origin = app.current_event.headers.get("origin")
-    headers = {**browser.SECURITY_HEADERS, **browser.cors_headers(origin, _allowed_origins()), **(extra_headers or {})}
+    extra_headers = extra_headers or {}
+    headers = {
+        **browser.SECURITY_HEADERS,
+        **browser.cors_headers(origin, _allowed_origins()),
+        **extra_headers,
+        **browser.exposed_headers(extra_headers),
+    }
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
