@@ -26,8 +26,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from livekit_auth import config
-from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel
-from livekit_auth.passwords import UnusablePassword, encode_password, hash_password
+from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel, UserExists
+from livekit_auth.passwords import UnusablePassword, check_new_password, hash_password
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Membership
@@ -184,19 +184,21 @@ def stack_settings(stack_name: str) -> tuple[config.TableNames, int]:
 
 
 def read_password(from_stdin: bool) -> str:
-    """The new password, from stdin (one trailing newline dropped) or typed twice at a prompt."""
+    """The new password, from stdin (exactly one line; its line ending dropped) or typed twice at a prompt."""
     if from_stdin:
         try:
             password = sys.stdin.read().removesuffix("\n").removesuffix("\r")
         except UnicodeDecodeError:
             raise UsageError("the password on stdin is not UTF-8 text") from None
+        if "\n" in password or "\r" in password:  # not a password with a line break: a mistake
+            raise UsageError("the password on stdin must be exactly one line")
     else:
         if not sys.stdin.isatty():
             raise UsageError("no terminal to ask for the password: pipe it in with --password-stdin")
         password = getpass.getpass("New password: ")
         if getpass.getpass("Repeat the password: ") != password:
             raise UsageError("the two passwords differ")
-    encode_password(password)  # UnusablePassword: empty, over 72 bytes, or not Unicode text
+    check_new_password(password)  # UnusablePassword: too short, over 72 bytes, or not Unicode text
     return password
 
 
@@ -209,6 +211,8 @@ def new_password_hash(args: argparse.Namespace) -> str:
 
 
 def add_user(store: AdminStore, args: argparse.Namespace) -> None:
+    if store.get_user(args.email) is not None:  # before asking for a password that cannot be used
+        raise UserExists(f"user {args.email} already exists")
     print(store.create_user(args.email, new_password_hash(args), active=not args.inactive))
 
 
@@ -224,8 +228,7 @@ def enable_user(store: AdminStore, args: argparse.Namespace) -> None:
 
 def change_password(store: AdminStore, args: argparse.Namespace) -> None:
     store.require_user(args.email)  # before asking for a password that cannot be used
-    store.set_password_hash(args.email, new_password_hash(args))
-    store.clear_attempts(args.email)  # failures counted against the old password no longer matter
+    store.change_password(args.email, new_password_hash(args))  # and forgets the failures, in one transaction
     print(f"changed the password of {args.email}")
 
 

@@ -87,6 +87,22 @@ class AdminStore(AccountReader):
     def set_password_hash(self, username: str, password_hash: str) -> None:
         self._update_user(username, "SET password_hash = :value, updated_at = :now", {":value": {"S": password_hash}})
 
+    def change_password(self, username: str, password_hash: str) -> None:
+        """The new hash and a lifted lockout in one transaction: never a new password still locked out,
+        nor a lockout lifted for the old password."""
+        new_hash = {
+            "TableName": self.tables.users,
+            "Key": {"username": {"S": username}},
+            "UpdateExpression": "SET password_hash = :value, updated_at = :now",
+            "ConditionExpression": "attribute_exists(username)",
+            "ExpressionAttributeValues": {":value": {"S": password_hash}, ":now": {"S": now_iso()}},
+        }
+        forget_failures = {"TableName": self.tables.attempts, "Key": {"username": {"S": username}}}
+        try:
+            self._transact({"Update": new_hash}, {"Delete": forget_failures})
+        except ConditionFailed:
+            raise UnknownUser(f"no user {username}") from None
+
     def delete_channel_record(self, user_id: str) -> None:
         """Remove a user's profile item: what legacy users imported without one look like (the guide's 404)."""
         call(
