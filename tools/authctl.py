@@ -26,6 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from livekit_auth import config
+from livekit_auth.display_names import UnusableDisplayName, normalize_display_name
 from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel, UserExists
 from livekit_auth.passwords import UnusablePassword, check_new_password, hash_password
 from livekit_auth.storage.admin import AdminStore
@@ -80,6 +81,14 @@ def channel_name(text: str) -> str:
     return name
 
 
+def display_name(text: str) -> str | None:
+    """argparse type: the name other participants see, trimmed; blank means none (the username)."""
+    try:
+        return normalize_display_name(text)
+    except UnusableDisplayName as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authctl",
@@ -104,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("email", metavar="EMAIL")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--inactive", action="store_true", help="create the account disabled")
+    add.add_argument("--name", type=display_name, help="the name other participants see (default: the email)")
+    rename = command(users, "rename", rename_user, "set the name other participants see; '' for the email again")
+    rename.add_argument("email", metavar="EMAIL")
+    rename.add_argument("name", metavar="NAME", type=display_name)
     command(users, "disable", disable_user, "refuse the user's logins (403) until enabled").add_argument(
         "email", metavar="EMAIL"
     )
@@ -213,7 +226,13 @@ def new_password_hash(args: argparse.Namespace) -> str:
 def add_user(store: AdminStore, args: argparse.Namespace) -> None:
     if store.get_user(args.email) is not None:  # before asking for a password that cannot be used
         raise UserExists(f"user {args.email} already exists")
-    print(store.create_user(args.email, new_password_hash(args), active=not args.inactive))
+    print(store.create_user(args.email, new_password_hash(args), active=not args.inactive, display_name=args.name))
+
+
+def rename_user(store: AdminStore, args: argparse.Namespace) -> None:
+    store.set_display_name(args.email, args.name)
+    shown = f"as {args.name}" if args.name else "by email (no display name)"
+    print(f"{args.email} is shown {shown}")
 
 
 def disable_user(store: AdminStore, args: argparse.Namespace) -> None:
@@ -237,6 +256,7 @@ def show_user(store: AdminStore, args: argparse.Namespace) -> None:
     memberships = store.get_memberships(user.user_id)
     print(f"username: {user.username}")
     print(f"user_id:  {user.user_id}")
+    print(f"name:     {user.display_name or '(none: tokens show the username)'}")
     print(f"active:   {'yes' if user.active else 'no'}")
     if memberships is None:
         print("channels: no channel record (logins get the guide's 404, user data not found)")
