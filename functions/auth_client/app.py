@@ -85,10 +85,11 @@ def log_in() -> Response:
     request = LoginRequest.from_event(app.current_event)
     logger.append_keys(username=normalize_username(request.username)[:MAX_USERNAME_LENGTH])
     settings, service = configured()
+    server_url = request.answer_server_url(settings.livekit_url, settings.allowed_server_urls)
     result = service.log_in(request.username, request.password)
     log_attempt("success", "ok", 200)
     metrics.add_metric(name="LoginSucceeded", unit=MetricUnit.Count, value=1)
-    return answer(200, success_body(result, request.server_url or settings.livekit_url))
+    return answer(200, success_body(result, server_url))
 
 
 @app.route(LOGIN_PATH, method="OPTIONS")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from livekit_auth.errors import ConfigurationError
+from livekit_auth.server_urls import is_server_url
 
 MIN_SECRET_BYTES = 32  # LiveKit's server refuses shorter API secrets
 
@@ -61,6 +62,7 @@ class Settings:
     token_ttl_seconds: int
     bcrypt_rounds: int
     allowed_origins: tuple[str, ...]
+    allowed_server_urls: tuple[str, ...]  # empty: any server_url a client sends is echoed
     lockout_threshold: int
     lockout_max_seconds: int
     local_mode: bool
@@ -84,6 +86,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         token_ttl_seconds=_int(env, TOKEN_TTL),
         bcrypt_rounds=bcrypt_rounds(env),
         allowed_origins=allowed_origins(env),
+        allowed_server_urls=allowed_server_urls(env),
         lockout_threshold=_int(env, LOCKOUT_THRESHOLD),
         lockout_max_seconds=_int(env, LOCKOUT_MAX),
         local_mode=local_mode(env),
@@ -125,6 +128,16 @@ def allowed_origins(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     raw = env.get("ALLOWED_ORIGINS", "*")
     origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
     return origins or ("*",)
+
+
+def allowed_server_urls(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """ALLOWED_SERVER_URLS, comma-separated: the only server_url values a client may send besides
+    LIVEKIT_SERVER_URL; empty or unset, any."""
+    env = os.environ if env is None else env
+    urls = tuple(url.strip() for url in env.get("ALLOWED_SERVER_URLS", "").split(",") if url.strip())
+    if not all(is_server_url(url) for url in urls):
+        raise ConfigurationError("ALLOWED_SERVER_URLS must list http, https, ws or wss URLs, separated by commas")
+    return urls
 
 
 def _int(env: Mapping[str, str], setting: IntSetting, *, low: int | None = None) -> int:
