@@ -31,6 +31,7 @@ from typing import Any
 
 import boto3
 
+from livekit_auth.tokens import LiveKitCredentials
 from livekit_auth_tools import fake_aws
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,8 +213,12 @@ def prepare_account(overrides: dict[str, str]) -> LiveKitSecret:
     boto3.client("s3").create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     secret = LiveKitSecret(api_key=f"APIrehearsal{secrets.token_hex(4)}", api_secret=secrets.token_urlsafe(48))
     ssm = boto3.client("ssm")
-    ssm.put_parameter(Name=overrides["LiveKitApiKeyParameterName"], Value=secret.api_key, Type="SecureString")
-    ssm.put_parameter(Name=overrides["LiveKitApiSecretParameterName"], Value=secret.api_secret, Type="SecureString")
+    if overrides.get("LiveKitCredentialsParameterName"):  # one SecureString with both
+        value = LiveKitCredentials(secret.api_key, secret.api_secret).parameter_value()
+        ssm.put_parameter(Name=overrides["LiveKitCredentialsParameterName"], Value=value, Type="SecureString")
+    else:  # the two parameters older environments name
+        ssm.put_parameter(Name=overrides["LiveKitApiKeyParameterName"], Value=secret.api_key, Type="SecureString")
+        ssm.put_parameter(Name=overrides["LiveKitApiSecretParameterName"], Value=secret.api_secret, Type="SecureString")
     return secret
 
 
@@ -348,6 +353,8 @@ def check_function(outputs: dict[str, str], overrides: dict[str, str], report: R
         "ALLOWED_ORIGINS": overrides["AllowedOrigins"],
         "BCRYPT_ROUNDS": overrides["BcryptRounds"],
     }
+    if overrides.get("LiveKitCredentialsParameterName"):
+        expected_env["LIVEKIT_CREDENTIALS_PARAMETER"] = overrides["LiveKitCredentialsParameterName"]
     wrong = sorted(name for name, value in expected_env.items() if env.get(name) != value)
     if wrong:
         raise RehearsalFailed(f"function environment differs from the stack and samconfig: {wrong}")

@@ -26,7 +26,7 @@ import app
 from livekit_auth import aws, credentials, messages
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth_tools import demo_data
-from livekit_auth_tools.fake_aws import API_SECRET_PARAMETER
+from livekit_auth_tools.fake_aws import CREDENTIALS_PARAMETER
 from tests.conftest import Answer, login_event
 from tests.log_capture import capture_function_output, log_records
 
@@ -213,7 +213,7 @@ def test_an_ssm_timeout_is_a_500_after_one_retry(login, capsys) -> None:
 
 def test_a_missing_secret_parameter_is_a_500(login, capsys) -> None:
     """GetParameters reports a missing name in InvalidParameters, not as an error."""
-    boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
+    boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
 
     answer, request_id = login()
 

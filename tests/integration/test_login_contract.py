@@ -10,8 +10,9 @@ from livekit.api import TokenVerifier
 
 from livekit_auth import messages
 from livekit_auth.config import BCRYPT_ROUNDS
+from livekit_auth.tokens import LiveKitCredentials
 from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
-from livekit_auth_tools.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
+from livekit_auth_tools.fake_aws import API_KEY, API_SECRET, CREDENTIALS_PARAMETER, LIVEKIT_URL
 from tests.conftest import call_handler, login_event
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -165,7 +166,7 @@ def test_500_has_the_guides_body_with_the_request_id_and_no_exception_text(invok
 
 
 def test_500_when_the_ssm_parameters_are_missing(invoke):
-    boto3.client("ssm").delete_parameter(Name="/livekit-auth/test/api-secret")
+    boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
     answer = invoke(login_event({"username": DEMO.username, "password": DEMO_PASSWORD}))
     assert answer.status == 500
     assert answer.body["error"] == messages.SERVER_ERROR
@@ -174,15 +175,13 @@ def test_500_when_the_ssm_parameters_are_missing(invoke):
 def test_500_when_the_deployed_secret_is_shorter_than_32_bytes(invoke, monkeypatch):
     monkeypatch.setenv("LOCAL_MODE", "false")  # as deployed: the template never sets it
     monkeypatch.setenv("BCRYPT_ROUNDS", str(BCRYPT_ROUNDS.low))
-    boto3.client("ssm").put_parameter(
-        Name="/livekit-auth/test/api-secret", Value="short", Type="SecureString", Overwrite=True
-    )
+    short = LiveKitCredentials(API_KEY, "short").parameter_value()
+    boto3.client("ssm").put_parameter(Name=CREDENTIALS_PARAMETER, Value=short, Type="SecureString", Overwrite=True)
     assert invoke(login_event({"username": DEMO.username, "password": DEMO_PASSWORD})).status == 500
 
 
 def test_local_mode_accepts_the_livekit_dev_secret_from_the_guides_variables(log_in, monkeypatch):
-    monkeypatch.delenv("LIVEKIT_API_KEY_PARAMETER")
-    monkeypatch.delenv("LIVEKIT_API_SECRET_PARAMETER")
+    monkeypatch.delenv("LIVEKIT_CREDENTIALS_PARAMETER")
     monkeypatch.setenv("LIVEKIT_SERVER_API_KEY", "devkey")
     monkeypatch.setenv("LIVEKIT_SERVER_API_SECRET", "secret")
     monkeypatch.setenv("LOCAL_MODE", "true")

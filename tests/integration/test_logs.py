@@ -21,7 +21,7 @@ import pytest
 
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth_tools import demo_data
-from livekit_auth_tools.fake_aws import API_SECRET, API_SECRET_PARAMETER
+from livekit_auth_tools.fake_aws import API_SECRET, CREDENTIALS_PARAMETER
 from tests.conftest import Answer, clear_caches, login_event
 from tests.log_capture import capture_function_output, output_lines
 
@@ -107,7 +107,7 @@ def run_every_kind_of_attempt(attempts: Attempts, store: AdminStore) -> None:
     # Server errors: a corrupt stored hash, then the LiveKit secret missing from SSM.
     store.create_user("corrupt@example.com", "not-a-bcrypt-hash")
     attempts.log_in("corrupt@example.com", "Corrupt-hash-password-7e4f", 500)
-    boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
+    boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
     clear_caches()
     attempts.log_in(demo_data.DEMO.username, demo_data.DEMO_PASSWORD, 500)
 

@@ -54,6 +54,7 @@ class Settings:
     tables: TableNames
     livekit_url: str
     # SSM parameter names (deployed) or literal values (local use, as the guide names them).
+    credentials_parameter: str  # one SecureString with both (LiveKitCredentials.parameter_value); first choice
     api_key_parameter: str
     api_secret_parameter: str
     api_key: str
@@ -69,7 +70,7 @@ class Settings:
 
     @property
     def credentials_from_ssm(self) -> bool:
-        return bool(self.api_key_parameter and self.api_secret_parameter)
+        return bool(self.credentials_parameter or (self.api_key_parameter and self.api_secret_parameter))
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +79,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         tables=table_names(env),
         livekit_url=env.get("LIVEKIT_SERVER_URL") or env.get("LIVEKIT_HOST", ""),
+        credentials_parameter=env.get("LIVEKIT_CREDENTIALS_PARAMETER", ""),
         api_key_parameter=env.get("LIVEKIT_API_KEY_PARAMETER", ""),
         api_secret_parameter=env.get("LIVEKIT_API_SECRET_PARAMETER", ""),
         api_key=env.get("LIVEKIT_SERVER_API_KEY", ""),
