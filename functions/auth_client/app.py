@@ -47,7 +47,10 @@ LOGIN_PATH = "/api/auth/client"  # the REST resolver also matches the guide's tr
 # ASCII-escaped JSON: a username holding U+2028 or U+0085 cannot split a log line for any reader.
 logger = Logger(json_serializer=functools.partial(json.dumps, default=str, separators=(",", ":"), ensure_ascii=True))
 metrics = Metrics()
-app = APIGatewayRestResolver(serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")))
+# debug stays False whatever POWERTOOLS_DEV says: debug mode prints every event, and the event holds the password.
+app = APIGatewayRestResolver(
+    serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")), debug=False
+)
 dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
@@ -85,10 +88,11 @@ def log_in() -> Response:
     request = LoginRequest.from_event(app.current_event)
     logger.append_keys(username=normalize_username(request.username)[:MAX_USERNAME_LENGTH])
     settings, service = configured()
+    server_url = request.answer_server_url(settings.livekit_url, settings.allowed_server_urls)
     result = service.log_in(request.username, request.password)
     log_attempt("success", "ok", 200)
     metrics.add_metric(name="LoginSucceeded", unit=MetricUnit.Count, value=1)
-    return answer(200, success_body(result, request.server_url or settings.livekit_url))
+    return answer(200, success_body(result, server_url))
 
 
 @app.route(LOGIN_PATH, method="OPTIONS")
@@ -180,7 +184,13 @@ def server_error(error: Exception) -> Response:
 
 def answer(status: int, body: dict, extra_headers: dict[str, str] | None = None) -> Response:
     origin = app.current_event.headers.get("origin")
-    headers = {**browser.SECURITY_HEADERS, **browser.cors_headers(origin, _allowed_origins()), **(extra_headers or {})}
+    extra_headers = extra_headers or {}
+    headers = {
+        **browser.SECURITY_HEADERS,
+        **browser.cors_headers(origin, _allowed_origins()),
+        **extra_headers,
+        **browser.exposed_headers(extra_headers),
+    }
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 

@@ -10,14 +10,13 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from livekit_auth import messages
+from livekit_auth.server_urls import is_server_url, same_server_key
 
 MAX_BODY_BYTES = 16 * 1024
-SERVER_URL_SCHEMES = {"http", "https", "ws", "wss"}
 MAX_SERVER_URL_LENGTH = 2048
 
 
@@ -44,6 +43,15 @@ class LoginRequest:
         if not _encodable(username) or not _encodable(password):
             raise RequestRejected(400, messages.INVALID_CHARACTERS, "unencodable_text")
         return cls(username, password, _server_url(document.get("server_url")))
+
+    def answer_server_url(self, default: str, allowed: tuple[str, ...]) -> str:
+        """The server_url to answer with: the request's, if `allowed` is empty or lists it (the default
+        always counts as listed); the default when the request sent none. Otherwise a 400."""
+        if self.server_url is None:
+            return default
+        if allowed and same_server_key(self.server_url) not in {same_server_key(url) for url in (*allowed, default)}:
+            raise RequestRejected(400, messages.INVALID_SERVER_URL, "server_url_not_allowed")
+        return self.server_url
 
 
 def _json_object(event: APIGatewayProxyEvent) -> dict:
@@ -78,12 +86,7 @@ def _server_url(value: object) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > MAX_SERVER_URL_LENGTH or not value.isprintable() or " " in value:
         raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
-    try:
-        parts = urlsplit(value)
-        valid = parts.scheme.lower() in SERVER_URL_SCHEMES and bool(parts.hostname)
-    except ValueError:
-        valid = False
-    if not valid or not _encodable(value):
+    if not is_server_url(value) or not _encodable(value):
         raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
     return value
 

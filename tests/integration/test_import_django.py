@@ -14,11 +14,11 @@ import bcrypt
 import pytest
 
 from livekit_auth import messages
+from livekit_auth.passwords import MIN_NEW_PASSWORD_CHARACTERS
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools.fake_aws import BCRYPT_ROUNDS
-from tests.conftest import call_handler, login_event
-from tests.transfer_support import (
-    authctl_runner,
+from tests.support.logins import attempt_login
+from tests.support.settings import BCRYPT_ROUNDS
+from tests.support.transfer import (
     django_bcrypt,
     django_bcrypt_sha256,
     django_user,
@@ -57,15 +57,6 @@ LOCKED = {
 
 
 @pytest.fixture
-def run_authctl(function_env, monkeypatch, capsys):
-    return authctl_runner(monkeypatch, capsys)
-
-
-def log_in(username: str, password: str):
-    return call_handler(login_event({"username": username, "password": password}))
-
-
-@pytest.fixture
 def django_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A dumpdata file with one user per supported and locked format; returns (path, {username: hash})."""
     hashes: dict[str, str] = {}
@@ -86,6 +77,7 @@ def stored_hash(store: AdminStore, username: str) -> str:
 
 
 def test_every_supported_format_logs_in_with_its_old_password_and_is_upgraded(run_authctl, django_file, store):
+    # Given: every supported format imported, each user granted a channel
     path, hashes = django_file
     imported = run_authctl("import", str(path))
     assert imported.code == 0, imported.out + imported.err
@@ -96,70 +88,127 @@ def test_every_supported_format_logs_in_with_its_old_password_and_is_upgraded(ru
 
     for username, (password, _) in USABLE.items():
         assert stored_hash(store, username) == hashes[username], "kept as Django stored it until the first login"
-        answer = log_in(username, password)
+        # When
+        answer = attempt_login(username, password)
+        # Then: in, and the hash is native bcrypt at the configured cost
         assert answer.status == 200, (username, answer.body)
         assert answer.body["username"] == username
         upgraded = stored_hash(store, username)
         assert upgraded.startswith(f"$2b${BCRYPT_ROUNDS:02d}$"), username
         assert bcrypt.checkpw(password.encode(), upgraded.encode())
-        assert log_in(username, password).status == 200  # and again, over the upgraded hash
+        assert attempt_login(username, password).status == 200  # and again, over the upgraded hash
         assert stored_hash(store, username) == upgraded
 
 
 def test_a_wrong_password_for_a_legacy_hash_is_refused_and_changes_nothing(run_authctl, django_file, store):
+    # Given
     path, hashes = django_file
     assert run_authctl("import", str(path)).code == 0
     for username in USABLE:
-        answer = log_in(username, "not the password")
+        # When
+        answer = attempt_login(username, "not the password")
+        # Then
         assert (answer.status, answer.body) == (401, {"error": messages.INVALID_CREDENTIALS})
         assert stored_hash(store, username) == hashes[username]
 
 
 def test_unusable_and_weak_hashes_cannot_log_in_until_passwd(run_authctl, django_file, store):
+    # Given
     path, hashes = django_file
+
+    # When
     imported = run_authctl("import", str(path))
+
+    # Then: the summary lists them, they are stored locked, and `user passwd` opens them
     assert f"{len(LOCKED)} account(s) cannot log in until `authctl user passwd`" in imported.out
     for username, (_, _, reason) in LOCKED.items():
         assert f"  {username} ({reason})" in imported.out
     assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
-
     for username, (password, _, _) in LOCKED.items():
         assert stored_hash(store, username).startswith("!")
         if username != "unusable@example.com":
             assert hashes[username] not in stored_hash(store, username), "the weak hash itself is not kept"
-        assert log_in(username, password).status == 401
+        assert attempt_login(username, password).status == 401
         assert run_authctl("user", "passwd", username, "--password-stdin", stdin="a new password").code == 0
         assert run_authctl("grant", username, CHANNEL).code == 0
-        assert log_in(username, "a new password").status == 200
+        assert attempt_login(username, "a new password").status == 200
 
 
 def test_django_fields_map_to_the_users(run_authctl, django_file, store, dynamodb_client, tables):
+    # Given
     path, _ = django_file
+
+    # When
     assert run_authctl("import", str(path)).code == 0
 
+    # Then
     by_email = store.require_user("by.email@example.com")  # `username` is no email: the email field, normalized
     assert UUID.fullmatch(by_email.user_id)
     assert store.get_memberships(by_email.user_id) == [], "the empty channel record, like `user add`"
     assert store.require_user("off@example.com").active is False
-    assert log_in("off@example.com", "inactive one").body == {"error": messages.ACCOUNT_INACTIVE}
+    assert attempt_login("off@example.com", "inactive one").body == {"error": messages.ACCOUNT_INACTIVE}
     assert store.get_user("pbkdf2@example.com").user_id != store.get_user("bcrypt@example.com").user_id
+    assert store.require_user("named@example.com").display_name == "Sara Ahmadi", "first and last name"
+    assert store.require_user("pbkdf2@example.com").display_name is None, "no name: tokens show the username"
     item = dynamodb_client.get_item(TableName=tables["USERS_TABLE"], Key={"username": {"S": "named@example.com"}})
-    assert item["Item"]["display_name"] == {"S": "Sara Ahmadi"}
     assert item["Item"]["created_at"] == {"S": "2024-05-01T10:52:00Z"}, "date_joined"
 
 
+def test_a_django_name_authctl_would_refuse_is_refused(run_authctl, tmp_path, store):
+    # Given: a first name holding a line break (livekit_auth.display_names refuses it)
+    path = tmp_path / "users.json"
+    path.write_text(dumpdata(django_user(1, "broken@example.com", pbkdf2("pw"), first_name="Sara\nAhmadi")))
+
+    # When
+    run = run_authctl("import", str(path))
+
+    # Then
+    assert run.code == 1
+    assert "refused index 0 (pk 1): user: the display name holds a control character or a line break" in run.out
+    assert store.get_user("broken@example.com") is None
+
+
+def test_imported_hashes_of_passwords_shorter_than_the_minimum_still_log_in(run_authctl, tmp_path):
+    # Given: the old service allowed a password shorter than authctl's minimum for a new one
+    short = "x" * (MIN_NEW_PASSWORD_CHARACTERS - 1)
+    path = tmp_path / "users.json"
+    path.write_text(dumpdata(django_user(1, "short@example.com", pbkdf2(short))))
+    assert run_authctl("import", str(path)).code == 0
+    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+    assert run_authctl("grant", "short@example.com", CHANNEL).code == 0
+
+    # When
+    answer = attempt_login("short@example.com", short)
+
+    # Then: the minimum applies to passwords typed in, not to hashes brought in
+    assert answer.status == 200
+    refused = run_authctl("user", "passwd", "short@example.com", "--password-stdin", stdin=short)
+    assert refused.code == 1
+    assert f"shorter than {MIN_NEW_PASSWORD_CHARACTERS} characters" in refused.err
+
+
 def test_username_field_email_takes_the_email_even_when_username_is_one(run_authctl, tmp_path, store):
+    # Given
     path = tmp_path / "users.json"
     path.write_text(dumpdata(django_user(1, "login@example.com", pbkdf2("pw"), email="mail@example.com")))
+
+    # When
     assert run_authctl("import", "--username-field", "email", str(path)).code == 0
+
+    # Then
     assert store.get_user("mail@example.com") is not None
     assert store.get_user("login@example.com") is None
 
 
 def test_list_legacy_counts_what_remains_and_shrinks_as_users_log_in(run_authctl, django_file):
+    # Given
     path, _ = django_file
     assert run_authctl("import", str(path)).code == 0
+
+    # When
     before = run_authctl("user", "list", "--legacy")
+
+    # Then
     assert before.code == 0
     outdated = len(USABLE) + 3  # the by-email, inactive and named users are PBKDF2 too
     assert f"{outdated} of {outdated + len(LOCKED)} user(s) have a legacy hash" in before.err
@@ -169,22 +218,29 @@ def test_list_legacy_counts_what_remains_and_shrinks_as_users_log_in(run_authctl
     assert "md5@example.com\tlocked (md5)\tcannot log in until `authctl user passwd`" in before.out.splitlines()
     assert "$" not in before.out, "formats are named, hashes never shown"
 
+    # When: one of them logs in
     assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
     assert run_authctl("grant", "pbkdf2@example.com", CHANNEL).code == 0
-    assert log_in("pbkdf2@example.com", USABLE["pbkdf2@example.com"][0]).status == 200
+    assert attempt_login("pbkdf2@example.com", USABLE["pbkdf2@example.com"][0]).status == 200
     after = run_authctl("user", "list", "--legacy")
+
+    # Then
     assert f"{outdated - 1} of {outdated + len(LOCKED)} user(s) have a legacy hash" in after.err
     assert "pbkdf2@example.com\t" not in after.out
 
 
 def test_the_login_answer_is_the_same_before_and_after_the_upgrade(run_authctl, tmp_path, store):
+    # Given
     path = tmp_path / "users.json"
     path.write_text(dumpdata(django_user(1, "same@example.com", pbkdf2("same answer"))))
     assert run_authctl("import", str(path)).code == 0
     assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
     assert run_authctl("grant", "same@example.com", CHANNEL).code == 0
 
-    first, second = log_in("same@example.com", "same answer"), log_in("same@example.com", "same answer")
+    # When: the first login upgrades, the second does not
+    first, second = attempt_login("same@example.com", "same answer"), attempt_login("same@example.com", "same answer")
+
+    # Then: apart from the tokens themselves, the answers are the same
     assert (first.status, second.status) == (200, 200)
     for answer in (first, second):
         for entry in answer.body["tokens"].values():
@@ -195,19 +251,23 @@ def test_the_login_answer_is_the_same_before_and_after_the_upgrade(run_authctl, 
 
 def test_running_the_import_again_never_brings_an_old_hash_back(run_authctl, django_file, store):
     """After an upgrade on login or a `user passwd`, the file's older hash does not replace the new one."""
+    # Given: one user upgraded on login, another reset by `user passwd`
     path, _ = django_file
     assert run_authctl("import", str(path)).code == 0
     assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
     for username in ("pbkdf2@example.com", "md5@example.com"):
         assert run_authctl("grant", username, CHANNEL).code == 0
-    assert log_in("pbkdf2@example.com", USABLE["pbkdf2@example.com"][0]).status == 200  # upgraded
+    assert attempt_login("pbkdf2@example.com", USABLE["pbkdf2@example.com"][0]).status == 200  # upgraded
     assert run_authctl("user", "passwd", "md5@example.com", "--password-stdin", stdin="reset by support").code == 0
     upgraded = stored_hash(store, "pbkdf2@example.com")
 
+    # When
     again = run_authctl("import", str(path))
+
+    # Then
     assert again.code == 0, again.out
     assert "2 user(s) keep their bcrypt hash over the file's older format" in again.out
     assert "nothing to change" in again.out
     assert "md5@example.com (md5 hash not kept)" not in again.out, "no longer locked"
     assert stored_hash(store, "pbkdf2@example.com") == upgraded
-    assert log_in("md5@example.com", "reset by support").status == 200
+    assert attempt_login("md5@example.com", "reset by support").status == 200

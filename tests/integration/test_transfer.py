@@ -13,36 +13,29 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from livekit.api import TokenVerifier
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 
 from livekit_auth.storage import transfer as storage_transfer
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data
-from livekit_auth_tools.cfn_template import create_tables
-from livekit_auth_tools.transfer import Progress
-from tests.conftest import call_handler, clear_caches, login_event
-from tests.transfer_support import authctl_runner, each_line, pbkdf2, scan, tallies
+from tests.support.handler import new_container
+from tests.support.logins import attempt_login, good_login
+from tests.support.transfer import each_line, pbkdf2, scan, tallies
+from tools.admin.transfer import Progress
+from tools.ci.cfn_template import create_tables
+from tools.local import demo_data, fake_aws
 
 LEGACY_USER = "legacy@example.com"
 LEGACY_PASSWORD = "from the old service"
+DISPLAY_NAME = "دمو\u200cکاربر"  # with a zero-width non-joiner, as Persian names have
 
 
 @pytest.fixture
-def run_authctl(function_env, monkeypatch, capsys):
-    return authctl_runner(monkeypatch, capsys)
-
-
-@pytest.fixture
-def stocked(store: AdminStore, demo_users: dict[str, str], dynamodb_client: Any, tables: dict[str, str]) -> None:
+def stocked(store: AdminStore, demo_users: dict[str, str]) -> None:
     """The demo data (inactive, read-only, no channel record...) plus a display name and a legacy hash."""
     store.create_user(LEGACY_USER, pbkdf2(LEGACY_PASSWORD))
-    dynamodb_client.update_item(
-        TableName=tables["USERS_TABLE"],
-        Key={"username": {"S": demo_data.DEMO.username}},
-        UpdateExpression="SET display_name = :name",
-        ExpressionAttributeValues={":name": {"S": "دمو"}},
-    )
+    store.set_display_name(demo_data.DEMO.username, DISPLAY_NAME)
 
 
 @pytest.fixture
@@ -71,7 +64,7 @@ def switch_tables(monkeypatch: pytest.MonkeyPatch, tables: dict[str, str]) -> No
     """Point authctl and the function at other tables (a second, empty stack)."""
     for variable, name in tables.items():
         monkeypatch.setenv(variable, name)
-    clear_caches()
+    new_container()
 
 
 def all_items(client: Any, tables: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
@@ -79,7 +72,10 @@ def all_items(client: Any, tables: dict[str, str]) -> dict[str, list[dict[str, A
 
 
 def test_export_writes_json_lines_of_users_channels_and_grants_without_sessions(run_authctl, stocked):
+    # When
     run = run_authctl("export")
+
+    # Then
     assert run.code == 0, run.err
     lines = list(each_line(run.out))
     assert [line["kind"] for line in lines] == ["user"] * 6 + ["channel"] * 2 + ["grant"] * 4
@@ -94,7 +90,7 @@ def test_export_writes_json_lines_of_users_channels_and_grants_without_sessions(
         "created_at",
         "updated_at",
     }
-    assert demo["display_name"] == "دمو"
+    assert demo["display_name"] == DISPLAY_NAME
     no_data = next(line for line in lines if line.get("username") == demo_data.NO_DATA.username)
     assert no_data["channel_record"] is False
     viewer = next(line for line in lines if line["kind"] == "grant" and line["username"] == demo_data.VIEWER.username)
@@ -103,10 +99,15 @@ def test_export_writes_json_lines_of_users_channels_and_grants_without_sessions(
 
 
 def test_export_to_a_file_is_private(run_authctl, stocked, tmp_path: Path):
+    # Given: a world-readable file where the export goes
     target = tmp_path / "backup.jsonl"
     target.write_text("old, world-readable")
     target.chmod(0o644)
+
+    # When
     run = run_authctl("export", "-o", str(target))
+
+    # Then
     assert run.code == 0, run.err
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert "mode 600" in run.err
@@ -118,27 +119,29 @@ def test_export_to_a_file_is_private(run_authctl, stocked, tmp_path: Path):
 def test_round_trip_into_an_empty_stack_reproduces_it_and_everyone_logs_in(
     run_authctl, stocked, tmp_path, monkeypatch, dynamodb_client
 ):
+    # Given: an export of the stocked stack, and a second, empty stack
     exported = run_authctl("export", "-o", str(tmp_path / "a.jsonl"))
     assert exported.code == 0, exported.err
     source_state = all_items(dynamodb_client, table_names_env())
-
     copy = create_tables(dynamodb_client, "copy")
     switch_tables(monkeypatch, copy)
+
+    # When: imported there, then exported again
     imported = run_authctl("import", str(tmp_path / "a.jsonl"))
     assert imported.code == 0, imported.out + imported.err
     assert run_authctl("export", "-o", str(tmp_path / "b.jsonl")).code == 0
 
+    # Then: the same lines apart from order, the same items, and every user gets the answer of their state
     first, second = (sorted((tmp_path / name).read_text().splitlines()) for name in ("a.jsonl", "b.jsonl"))
     assert first == second
     assert strip_names(all_items(dynamodb_client, copy)) == strip_names(source_state), "item for item, too"
     for user in demo_data.USERS:
-        answer = call_handler(login_event({"username": user.username, "password": demo_data.DEMO_PASSWORD}))
-        assert answer.status != 401, user.username  # each gets the guide's answer for its state
-    answer = call_handler(login_event({"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD}))
-    assert answer.status == 200
-    assert (
-        call_handler(login_event({"username": LEGACY_USER, "password": LEGACY_PASSWORD})).status == 403
-    )  # no channels
+        assert good_login(user.username).status != 401, user.username
+    demo = good_login(demo_data.DEMO.username)
+    assert demo.status == 200
+    verifier = TokenVerifier(fake_aws.API_KEY, fake_aws.API_SECRET)
+    assert {verifier.verify(entry["token"]).name for entry in demo.body["tokens"].values()} == {DISPLAY_NAME}
+    assert attempt_login(LEGACY_USER, LEGACY_PASSWORD).status == 403  # no channels: the old password is right
 
 
 def table_names_env() -> dict[str, str]:
@@ -150,13 +153,18 @@ def strip_names(state: dict[str, list[dict[str, Any]]]) -> list[list[dict[str, A
 
 
 def test_a_second_import_changes_nothing_and_says_so(run_authctl, stocked, tmp_path, dynamodb_client, tables):
+    # Given: an export imported once into an empty stack
     assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
     copy = create_tables(dynamodb_client, "again")
     with patch.dict(os.environ, copy):
-        clear_caches()
+        new_container()
         first = run_authctl("import", str(tmp_path / "a.jsonl"))
         after_first = all_items(dynamodb_client, copy)
+
+        # When: imported again
         second = run_authctl("import", str(tmp_path / "a.jsonl"))
+
+        # Then
         assert all_items(dynamodb_client, copy) == after_first
     assert first.code == second.code == 0
     assert tallies(first.out)["user"] == (6, 0, 0, 0)
@@ -169,6 +177,7 @@ def test_a_second_import_changes_nothing_and_says_so(run_authctl, stocked, tmp_p
 def test_import_over_existing_data_updates_what_differs_and_never_deletes(
     run_authctl, stocked, tmp_path, store, dynamodb_client, tables
 ):
+    # Given: an export edited (one user enabled, one channel renamed, one user left out)
     assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
     lines = list(each_line((tmp_path / "a.jsonl").read_text()))
     for line in lines:
@@ -176,10 +185,13 @@ def test_import_over_existing_data_updates_what_differs_and_never_deletes(
             line["active"] = True
         if line["kind"] == "channel" and line["channel_id"] == demo_data.PUBLIC_CHANNEL[0]:
             line["name"] = "Lobby"
-    kept = [line for line in lines if line.get("username") != demo_data.VIEWER.username]  # viewer not in the file
+    kept = [line for line in lines if line.get("username") != demo_data.VIEWER.username]
     (tmp_path / "b.jsonl").write_text("".join(json.dumps(line) + "\n" for line in kept))
 
+    # When
     run = run_authctl("import", str(tmp_path / "b.jsonl"))
+
+    # Then
     assert run.code == 0, run.err
     assert tallies(run.out)["user"] == (0, 1, 4, 0)
     assert tallies(run.out)["channel"] == (0, 1, 1, 0)
@@ -188,13 +200,39 @@ def test_import_over_existing_data_updates_what_differs_and_never_deletes(
     assert store.get_user(demo_data.VIEWER.username) is not None, "never deleted"
     viewer = store.require_user(demo_data.VIEWER.username)
     assert [m.name for m in store.get_memberships(viewer.user_id)] == ["Lobby"], "a rename reaches every member"
+    assert store.require_user(demo_data.DEMO.username).display_name == DISPLAY_NAME
+
+
+def test_a_display_name_in_the_file_replaces_the_one_here_and_none_keeps_it(run_authctl, stocked, tmp_path, store):
+    # Given: the demo user renamed in the file, the viewer named here but not in the file
+    store.set_display_name(demo_data.VIEWER.username, "Viewer")
+    demo, viewer = (store.require_user(user.username) for user in (demo_data.DEMO, demo_data.VIEWER))
+    lines = [
+        {"kind": "user", "username": user.username, "user_id": user.user_id, "password_hash": user.password_hash}
+        for user in (demo, viewer)
+    ]
+    lines[0]["display_name"] = "  Demo "
+    (tmp_path / "names.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    # When
+    run = run_authctl("import", str(tmp_path / "names.jsonl"))
+
+    # Then: a name is stored as `user rename` stores it (trimmed); no name in the file deletes none
+    assert run.code == 0, run.out + run.err
+    assert tallies(run.out)["user"] == (0, 1, 1, 0)
+    assert store.require_user(demo.username).display_name == "Demo"
+    assert store.require_user(viewer.username).display_name == "Viewer"
 
 
 def test_dry_run_says_what_it_would_do_and_writes_nothing(run_authctl, stocked, tmp_path, dynamodb_client, tables):
+    # Given
     assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
     copy = create_tables(dynamodb_client, "dry")
     with patch.dict(os.environ, copy):
+        # When
         run = run_authctl("import", "--dry-run", str(tmp_path / "a.jsonl"))
+
+        # Then
         assert all_items(dynamodb_client, copy) == {"USERS_TABLE": [], "CHANNELS_TABLE": []}
     assert run.code == 0, run.err
     assert run.out.startswith("would create user demo@example.com\n")
@@ -205,6 +243,7 @@ def test_dry_run_says_what_it_would_do_and_writes_nothing(run_authctl, stocked, 
 
 
 def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(run_authctl, tmp_path, store):
+    # Given: a file with good records among bad ones
     secret_looking = pbkdf2("hidden")
     good = {"kind": "user", "username": "ok@example.com", "password_hash": secret_looking}
     lines = [
@@ -220,7 +259,11 @@ def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(run_au
         json.dumps({"kind": "channel", "channel_id": 7, "name": "seven"}),
     ]
     (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n")
+
+    # When
     run = run_authctl("import", str(tmp_path / "bad.jsonl"))
+
+    # Then
     assert run.code == 1
     refused = [line for line in run.out.splitlines() if line.startswith("refused ")]
     assert refused == [
@@ -245,17 +288,20 @@ def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(run_au
 
 
 def test_an_interrupted_import_completes_when_run_again(run_authctl, tmp_path, dynamodb_client, no_backoff):
+    # Given: an import whose third batch (of users) fails
     users = [{"kind": "user", "username": f"user{n}@example.com", "password_hash": pbkdf2("pw", 1)} for n in range(60)]
     channels = [{"kind": "channel", "channel_id": n, "name": f"c{n}"} for n in (1, 2)]
     grants = [{"kind": "grant", "username": user["username"], "channel_id": 1} for user in users]
     (tmp_path / "big.jsonl").write_text("".join(json.dumps(line) + "\n" for line in users + channels + grants))
-
-    with failing_batch_writes("ValidationException", after=2):  # the third batch (of users) fails
+    with failing_batch_writes("ValidationException", after=2):
         interrupted = run_authctl("import", str(tmp_path / "big.jsonl"))
     assert interrupted.code == 1
     assert "import interrupted after 50 of 182 write(s): run it again to complete it" in interrupted.err
 
+    # When
     resumed = run_authctl("import", str(tmp_path / "big.jsonl"))
+
+    # Then: the re-run completes it, and a third run has nothing left to do
     assert resumed.code == 0, resumed.out + resumed.err
     assert tallies(resumed.out)["user"] == (10, 50, 0, 0), "the first 50 only lack their channel record"
     final = run_authctl("import", str(tmp_path / "big.jsonl"))
@@ -265,21 +311,31 @@ def test_an_interrupted_import_completes_when_run_again(run_authctl, tmp_path, d
 
 
 def test_throttled_batches_are_retried(run_authctl, tmp_path, store, no_backoff):
+    # Given: DynamoDB throttles the first five batch writes
     users = [{"kind": "user", "username": f"t{n}@example.com", "password_hash": pbkdf2("pw", 1)} for n in range(3)]
     (tmp_path / "few.jsonl").write_text("".join(json.dumps(line) + "\n" for line in users))
     with failing_batch_writes("ProvisionedThroughputExceededException", times=5) as calls:
+        # When
         run = run_authctl("import", str(tmp_path / "few.jsonl"))
+
+    # Then
     assert run.code == 0, run.err
     assert len(calls) > 5
     assert all(store.get_user(user["username"]) for user in users)
 
 
 def test_stdin_and_a_progress_bar_on_a_terminal(run_authctl, tmp_path):
+    # Given
     line = {"kind": "user", "username": "piped@example.com", "password_hash": pbkdf2("pw", 1)}
-    run = run_authctl("import", "-", stdin=json.dumps(line) + "\n")
-    assert run.code == 0, run.err
-    assert "import: 2/2 writes" in run.err  # not a terminal: a line per tenth
 
+    # When: read from stdin, with stderr not a terminal
+    run = run_authctl("import", "-", stdin=json.dumps(line) + "\n")
+
+    # Then: a line per tenth
+    assert run.code == 0, run.err
+    assert "import: 2/2 writes" in run.err
+
+    # When: on a terminal
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
@@ -289,5 +345,7 @@ def test_stdin_and_a_progress_bar_on_a_terminal(run_authctl, tmp_path):
     progress.advance(2)
     progress.advance(2)
     progress.finish()
+
+    # Then: a bar redrawn in place
     assert terminal.getvalue().startswith("\r[" + "#" * 15 + "." * 15 + "] 2/4 writes\r[")
     assert terminal.getvalue().endswith("] 4/4 writes\n")

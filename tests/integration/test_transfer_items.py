@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from livekit_auth.storage.records import Membership
+from livekit_auth.storage.records import Channel, Membership
 from livekit_auth.storage.transfer import (
-    ChannelRecord,
-    GrantRecord,
     catalog_item,
     catalog_key,
     membership_item,
@@ -17,7 +15,7 @@ from livekit_auth.storage.transfer import (
     user_from_item,
     user_item,
 )
-from tests.transfer_support import scan
+from tests.support.transfer import scan
 
 
 def by_key(items: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -25,17 +23,21 @@ def by_key(items: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]
 
 
 def test_user_profile_catalog_and_membership_items_match_admin_store(store, dynamodb_client, tables):
-    user_id = store.create_user("same@example.com", "$2b$04$" + "a" * 53, active=False)
+    # Given: a user, a channel and a grant as AdminStore writes them
+    user_id = store.create_user("same@example.com", "$2b$04$" + "a" * 53, active=False, display_name="Sara")
     store.add_channel(5, "five")
     store.grant(
         store.require_user("same@example.com"), store.get_channel(5), Membership(5, "five", can_subscribe=False)
     )
+
+    # When
     (admin_user,) = scan(dynamodb_client, tables["USERS_TABLE"])
     channel_items = by_key(scan(dynamodb_client, tables["CHANNELS_TABLE"]))
 
+    # Then: transfer's items are the same, item for item
     record = user_from_item(admin_user, channel_record=True)
     assert user_item(record) == admin_user
     assert profile_item(record) == channel_items[profile_key(user_id)]
-    assert catalog_item(ChannelRecord(5, "five")) == channel_items[catalog_key(5)]
-    grant = GrantRecord("same@example.com", 5, can_subscribe=False)
-    assert membership_item(user_id, "five", grant) == channel_items[membership_key(user_id, 5)]
+    assert catalog_item(Channel(5, "five")) == channel_items[catalog_key(5)]
+    membership = Membership(5, "five", can_subscribe=False)
+    assert membership_item(user_id, "same@example.com", membership) == channel_items[membership_key(user_id, 5)]

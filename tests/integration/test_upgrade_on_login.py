@@ -13,20 +13,14 @@ from botocore.exceptions import ClientError
 from livekit_auth import password_upgrades
 from livekit_auth.storage.records import Membership
 from livekit_auth.storage.upgrades import HashUpgrades
-from livekit_auth_tools.demo_data import PUBLIC_CHANNEL
-from livekit_auth_tools.fake_aws import BCRYPT_ROUNDS
-from tests.conftest import call_handler, login_event
-from tests.log_capture import capture_function_output, log_records
-from tests.transfer_support import authctl_runner, native_bcrypt, pbkdf2
+from tests.support.logins import attempt_login, guess
+from tests.support.logs import capture_function_output, log_records
+from tests.support.transfer import native_bcrypt, pbkdf2
+from tools.local.demo_data import PUBLIC_CHANNEL
 
 USER = "racer@example.com"
 OLD_PASSWORD = "the imported password"
 NEW_PASSWORD = "set by the operator meanwhile"
-
-
-@pytest.fixture
-def run_authctl(function_env, monkeypatch, capsys):
-    return authctl_runner(monkeypatch, capsys)
 
 
 @pytest.fixture
@@ -39,19 +33,16 @@ def legacy_user(store, function_env) -> str:
     return old_hash
 
 
-def log_in(password: str):
-    return call_handler(login_event({"username": USER, "password": password}))
-
-
 def upgrade_lines(capsys) -> list[dict]:
     return [record for record in log_records(capsys) if record.get("message", "").startswith("password hash upgrade")]
 
 
-def test_a_concurrent_passwd_wins_over_the_upgrade(legacy_user, run_authctl, store, monkeypatch, capsys):
+def test_upgrade_loses_to_a_concurrent_user_passwd(legacy_user, run_authctl, store, monkeypatch, capsys):
+    # Given: between the login's read and its upgrade write, the operator sets a new password
+    # (`user passwd`: the new hash and the lifted lockout in one transaction)
     real_hash = password_upgrades.hash_password
 
     def passwd_lands_first(password: str, rounds: int) -> str:
-        """Between the login's read and its upgrade write, the operator sets a new password."""
         changed = run_authctl("user", "passwd", USER, "--password-stdin", stdin=NEW_PASSWORD)
         assert changed.code == 0, changed.err
         return real_hash(password, rounds)
@@ -59,29 +50,36 @@ def test_a_concurrent_passwd_wins_over_the_upgrade(legacy_user, run_authctl, sto
     monkeypatch.setattr(password_upgrades, "hash_password", passwd_lands_first)
     capture_function_output(monkeypatch)
 
-    answer = log_in(OLD_PASSWORD)
-    assert answer.status == 200, "the password was right when it was checked"
+    # When
+    answer = attempt_login(USER, OLD_PASSWORD)
+
+    # Then: the login succeeds (the password was right when checked), the new password is kept
+    assert answer.status == 200
     kept = store.require_user(USER).password_hash
-    assert bcrypt.checkpw(NEW_PASSWORD.encode(), kept.encode()), "the new password is kept"
+    assert bcrypt.checkpw(NEW_PASSWORD.encode(), kept.encode())
     assert [(line["upgrade"], line["from_format"]) for line in upgrade_lines(capsys)] == [
         ("superseded", "pbkdf2_sha256")
     ]
-
+    # and from now on only the new password logs in
     monkeypatch.setattr(password_upgrades, "hash_password", real_hash)
-    assert log_in(OLD_PASSWORD).status == 401
-    assert log_in(NEW_PASSWORD).status == 200
+    assert attempt_login(USER, OLD_PASSWORD).status == 401
+    assert attempt_login(USER, NEW_PASSWORD).status == 200
 
 
 def test_a_failed_upgrade_write_is_logged_without_the_hash_and_the_login_succeeds(
     legacy_user, store, monkeypatch, capsys
 ):
+    # Given: the upgrade write is refused
     def refuse(self, username, old_hash, new_hash):
         raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "UpdateItem")
 
     monkeypatch.setattr(HashUpgrades, "replace_hash", refuse)
     capture_function_output(monkeypatch)
 
-    answer = log_in(OLD_PASSWORD)
+    # When
+    answer = attempt_login(USER, OLD_PASSWORD)
+
+    # Then
     assert answer.status == 200
     assert store.require_user(USER).password_hash == legacy_user, "nothing written"
     out = capsys.readouterr().out
@@ -92,22 +90,49 @@ def test_a_failed_upgrade_write_is_logged_without_the_hash_and_the_login_succeed
     assert OLD_PASSWORD not in out
 
 
-def test_native_bcrypt_of_another_cost_is_rehashed_at_the_configured_cost(store, function_env, monkeypatch, capsys):
-    other_cost = native_bcrypt(OLD_PASSWORD, BCRYPT_ROUNDS + 1)
-    store.create_user(USER, other_cost)
+def test_native_bcrypt_of_another_cost_is_rehashed_at_the_configured_cost(store, settings, monkeypatch, capsys):
+    # Given: a hash made before a BcryptRounds change
+    store.create_user(USER, native_bcrypt(OLD_PASSWORD, settings.bcrypt_rounds + 1))
     capture_function_output(monkeypatch)
 
-    assert log_in(OLD_PASSWORD).status == 403  # no channels: the password was right
+    # When
+    answer = attempt_login(USER, OLD_PASSWORD)
+
+    # Then: the guide's answer for no channels (the password was right), and the hash at the configured cost
+    assert answer.status == 403
     upgraded = store.require_user(USER).password_hash
-    assert upgraded.startswith(f"$2b${BCRYPT_ROUNDS:02d}$")
+    assert upgraded.startswith(f"$2b${settings.bcrypt_rounds:02d}$")
     assert bcrypt.checkpw(OLD_PASSWORD.encode(), upgraded.encode())
     assert [line["upgrade"] for line in upgrade_lines(capsys)] == ["upgraded"]
 
 
-def test_a_current_hash_is_left_alone(store, function_env, monkeypatch, capsys):
-    current = native_bcrypt(OLD_PASSWORD, BCRYPT_ROUNDS)
+def test_a_current_hash_is_left_alone(store, settings, monkeypatch, capsys):
+    # Given
+    current = native_bcrypt(OLD_PASSWORD, settings.bcrypt_rounds)
     store.create_user(USER, current)
     capture_function_output(monkeypatch)
-    assert log_in(OLD_PASSWORD).status == 403
+
+    # When
+    answer = attempt_login(USER, OLD_PASSWORD)
+
+    # Then
+    assert answer.status == 403
     assert store.require_user(USER).password_hash == current
     assert upgrade_lines(capsys) == []
+
+
+def test_passwd_after_an_upgrade_replaces_it_and_lifts_the_lockout(legacy_user, run_authctl, store, settings):
+    # Given: the user was upgraded on login, then locked out by wrong guesses
+    assert attempt_login(USER, OLD_PASSWORD).status == 200
+    for _ in range(settings.lockout_threshold):
+        guess(USER)
+    assert store.get_attempts(USER) is not None
+
+    # When
+    changed = run_authctl("user", "passwd", USER, "--password-stdin", stdin=NEW_PASSWORD)
+
+    # Then: one transaction wrote the new hash and cleared the counter
+    assert changed.code == 0, changed.err
+    assert store.get_attempts(USER) is None
+    assert attempt_login(USER, NEW_PASSWORD).status == 200
+    assert attempt_login(USER, OLD_PASSWORD).status == 401

@@ -5,36 +5,21 @@ Checked on the template as SAM expands it (samtranslator), and against the reque
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
-from samtranslator.translator.transform import transform
-
 from livekit_auth.storage.upgrades import UPGRADE_ATTRIBUTES, HashUpgrades
-from livekit_auth_tools.cfn_template import load_template
-
-
-class NoManagedPolicies:
-    def load(self) -> dict[str, str]:
-        return {}
+from tests.support.expanded_template import resources_deployed
 
 
 def expanded_role_statements() -> list[dict[str, Any]]:
-    template = copy.deepcopy(load_template())  # cached for every test; the transform changes what it gets
-    for resource in template["Resources"].values():  # as `sam package` leaves them: code in S3
-        for uri in ("CodeUri", "ContentUri"):
-            if uri in resource.get("Properties", {}):
-                resource["Properties"][uri] = "s3://artifacts/code.zip"
-    parameters = {name: spec.get("Default", "wss://x.example") for name, spec in template["Parameters"].items()}
-    expanded = transform(template, parameters, NoManagedPolicies())
-    role = expanded["Resources"]["AuthClientFunctionRole"]
+    role = resources_deployed()["AuthClientFunctionRole"]
     return [
         statement for policy in role["Properties"]["Policies"] for statement in policy["PolicyDocument"]["Statement"]
     ]
 
 
-def users_table(statement: dict[str, Any]) -> bool:
+def on_users_table(statement: dict[str, Any]) -> bool:
     target = statement.get("Resource", {})
     return isinstance(target, dict) and target.get("Fn::GetAtt") in ("UsersTable.Arn", ["UsersTable", "Arn"])
 
@@ -44,7 +29,10 @@ def actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_the_expanded_role_allows_exactly_one_conditional_update_on_the_users_table():
-    on_users = [statement for statement in expanded_role_statements() if users_table(statement)]
+    # When
+    on_users = [statement for statement in expanded_role_statements() if on_users_table(statement)]
+
+    # Then: the login's read, and the upgrade's write limited to its attributes and no returned values
     assert sorted(action for statement in on_users for action in actions(statement)) == [
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
@@ -65,8 +53,14 @@ class RecordingClient:
 
 
 def test_the_upgrade_write_touches_only_the_attributes_iam_allows():
+    # Given
     client = RecordingClient()
-    assert HashUpgrades(client, "users").replace_hash("a@example.com", "old", "new") is True
+
+    # When
+    replaced = HashUpgrades(client, "users").replace_hash("a@example.com", "old", "new")
+
+    # Then
+    assert replaced is True
     (request,) = client.requests
     named = set(re.findall(r"[a-z_]+(?= =)", request["UpdateExpression"] + " " + request["ConditionExpression"]))
     assert named | set(request["Key"]) <= set(UPGRADE_ATTRIBUTES)

@@ -2,7 +2,8 @@
 
 from livekit_auth import aws
 from livekit_auth.storage.attempts import HOLD_SECONDS
-from livekit_auth_tools.cfn_template import load_template, table_specs
+from tools.ci.cfn_template import load_template, table_specs
+from tools.local import fake_aws
 
 RESOURCES = load_template()["Resources"]
 FUNCTION = RESOURCES["AuthClientFunction"]
@@ -42,13 +43,20 @@ def test_dynamodb_permissions_are_exactly_what_a_login_needs_on_exactly_these_ta
     }
 
 
-def test_ssm_permission_is_get_parameters_on_exactly_the_two_named_parameters():
+def test_ssm_permission_is_get_parameters_on_exactly_the_parameters_the_function_reads():
+    """The one with both when LiveKitCredentialsParameterName is set, else the two older ones."""
     statement = statements()["ReadLiveKitCredentials"]
     assert statement["Action"] == "ssm:GetParameters"
-    resources = [resource["Fn::Sub"] for resource in statement["Resource"]]
-    assert [resource.rsplit("parameter", 1)[1] for resource in resources] == [
-        "${LiveKitApiKeyParameterName}",
-        "${LiveKitApiSecretParameterName}",
+    condition, when_set, when_empty = statement["Resource"]["Fn::If"]
+    assert load_template()["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "LiveKitCredentialsParameterName"}, ""]}]
+    }
+    parameters = [
+        [resource["Fn::Sub"].rsplit("parameter", 1)[1] for resource in branch] for branch in (when_set, when_empty)
+    ]
+    assert parameters == [
+        ["${LiveKitCredentialsParameterName}"],
+        ["${LiveKitApiKeyParameterName}", "${LiveKitApiSecretParameterName}"],
     ]
 
 
@@ -90,3 +98,10 @@ def test_both_login_methods_are_routed_to_the_function():
 def test_a_held_account_outlasts_any_attempt_that_holds_it():
     """The hold must not run out while its attempt can still be running."""
     assert FUNCTION["Properties"]["Timeout"] < HOLD_SECONDS
+
+
+def test_every_variable_the_template_gives_the_function_reaches_the_tests_and_make_run():
+    """The emulated runs derive the function's environment from the template: a new variable needs no second edit."""
+    declared = set(FUNCTION["Properties"]["Environment"]["Variables"])
+    derived = fake_aws.function_environment(fake_aws.local_table_names())
+    assert declared <= set(derived)

@@ -5,6 +5,8 @@ Module map:
     config       every setting, read from the environment in one place (defaults and ranges included)
     aws          botocore timeouts and retries shared by every client
     usernames    how usernames are compared (no AWS import: authctl shares it)
+    display_names  what a display name (the token's `name`) may be (no AWS import: authctl's)
+    server_urls  what a server_url may be, and when two name the same server
     passwords    bcrypt hashing and constant-cost verification
     legacy_hashes  hashes this service did not make (Django's, other bcrypt costs) and locked markers
     password_upgrades  upgrade on login: an outdated hash re-hashed at BCRYPT_ROUNDS

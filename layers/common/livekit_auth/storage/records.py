@@ -13,6 +13,7 @@ class User:
     user_id: str
     password_hash: str
     active: bool
+    display_name: str | None = None  # the token's `name`; None: the username
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ def user_from_item(item: Item) -> User:
         user_id=item["user_id"]["S"],
         password_hash=item["password_hash"]["S"],
         active=item.get("active", {"BOOL": True})["BOOL"],
+        display_name=item.get("display_name", {}).get("S"),
     )
 
 

@@ -15,19 +15,11 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
+from livekit_auth.storage import dynamo
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth.storage.dynamo import (
-    CATALOG_PK,
-    PROFILE_SK,
-    Item,
-    call,
-    channel_member_key,
-    channel_sort_key,
-    now_iso,
-    number,
-    pages,
-    user_key,
-)
+from livekit_auth.storage.dynamo import Item, number
+from livekit_auth.storage.records import Channel, Membership, channel_from_item, membership_from_item
+from livekit_auth.storage.records import user_from_item as user_of_item
 
 BATCH_WRITE_LIMIT = 25  # items in one BatchWriteItem
 BATCH_GET_LIMIT = 100  # keys in one BatchGetItem
@@ -56,24 +48,21 @@ class UserRecord:
 
 
 @dataclass(frozen=True)
-class ChannelRecord:
-    channel_id: int
-    name: str
-
-
-@dataclass(frozen=True)
 class GrantRecord:
+    """A user's membership as a transfer moves it: the flags travel; the channel's name is the catalog's."""
+
     username: str
-    channel_id: int
-    can_publish: bool = True
-    can_subscribe: bool = True
-    can_publish_data: bool = True
+    membership: Membership  # from a file, `name` is "" until the import finds the channel's name
+
+    @property
+    def channel_id(self) -> int:
+        return self.membership.channel_id
 
 
 @dataclass
 class Snapshot:
     users: list[UserRecord]
-    channels: list[ChannelRecord]
+    channels: list[Channel]
     grants: list[GrantRecord]
     orphans: int  # channel-table items of no user in the users table (not exported)
 
@@ -95,21 +84,21 @@ class TransferStore(AdminStore):
 
     def snapshot(self) -> Snapshot:
         """Every user, channel and grant, from one Scan of each table (sorted, so exports diff cleanly)."""
-        user_items = list(pages(self._db.scan, TableName=self.tables.users, ConsistentRead=True))
+        user_items = list(dynamo.pages(self._db.scan, TableName=self.tables.users, ConsistentRead=True))
         usernames = {item["user_id"]["S"]: item["username"]["S"] for item in user_items}
         profiles: set[str] = set()
-        channels: list[ChannelRecord] = []
+        channels: list[Channel] = []
         grants: list[GrantRecord] = []
         orphans = 0
-        for item in pages(self._db.scan, TableName=self.tables.channels, ConsistentRead=True):
+        for item in dynamo.pages(self._db.scan, TableName=self.tables.channels, ConsistentRead=True):
             pk, sk = item["pk"]["S"], item["sk"]["S"]
-            if pk == CATALOG_PK:
-                channels.append(ChannelRecord(int(item["channel_id"]["N"]), item["channel_name"]["S"]))
+            if pk == dynamo.CATALOG_PK:
+                channels.append(channel_from_item(item))
                 continue
             user_id = pk.removeprefix("USER#")
             if user_id not in usernames:
                 orphans += 1
-            elif sk == PROFILE_SK:
+            elif sk == dynamo.PROFILE_SK:
                 profiles.add(user_id)
             else:
                 grants.append(grant_from_item(usernames[user_id], item))
@@ -179,7 +168,7 @@ class TransferStore(AdminStore):
     def _retrying(self, operation: Callable[..., Item], attempt: int, **request: object) -> Item | None:
         """One batch call; None (after a backoff) when DynamoDB throttled it and tries remain."""
         try:
-            return call(operation, **request)
+            return dynamo.call(operation, **request)
         except ClientError as error:
             if error.response["Error"]["Code"] not in THROTTLING_CODES or attempt == MAX_BATCH_ATTEMPTS - 1:
                 raise
@@ -196,13 +185,14 @@ def _back_off(attempt: int) -> None:
 
 
 def user_from_item(item: Item, *, channel_record: bool) -> UserRecord:
-    """`display_name` is read from the item directly: older items have none."""
+    """The login's User (records.user_from_item: display_name and all) plus what only a transfer carries."""
+    user = user_of_item(item)
     return UserRecord(
-        username=item["username"]["S"],
-        user_id=item["user_id"]["S"],
-        password_hash=item["password_hash"]["S"],
-        active=item.get("active", {"BOOL": True})["BOOL"],
-        display_name=item.get("display_name", {}).get("S"),
+        username=user.username,
+        user_id=user.user_id,
+        password_hash=user.password_hash,
+        active=user.active,
+        display_name=user.display_name,
         created_at=item.get("created_at", {}).get("S"),
         updated_at=item.get("updated_at", {}).get("S"),
         channel_record=channel_record,
@@ -211,7 +201,7 @@ def user_from_item(item: Item, *, channel_record: bool) -> UserRecord:
 
 def user_item(user: UserRecord, existing: Item | None = None) -> Item:
     """The users-table item for `user`, over `existing` so attributes this code does not know are kept."""
-    created = user.created_at or now_iso()
+    created = user.created_at or dynamo.now_iso()
     item = {
         **(existing or {}),
         "username": {"S": user.username},
@@ -227,54 +217,48 @@ def user_item(user: UserRecord, existing: Item | None = None) -> Item:
 
 
 def profile_key(user_id: str) -> tuple[str, str]:
-    return user_key(user_id), PROFILE_SK
+    return dynamo.user_key(user_id), dynamo.PROFILE_SK
 
 
 def profile_item(user: UserRecord) -> Item:
     return {
-        "pk": {"S": user_key(user.user_id)},
-        "sk": {"S": PROFILE_SK},
+        "pk": {"S": dynamo.user_key(user.user_id)},
+        "sk": {"S": dynamo.PROFILE_SK},
         "username": {"S": user.username},
-        "created_at": {"S": user.created_at or now_iso()},
+        "created_at": {"S": user.created_at or dynamo.now_iso()},
     }
 
 
 def catalog_key(channel_id: int) -> tuple[str, str]:
-    return CATALOG_PK, channel_sort_key(channel_id)
+    return dynamo.CATALOG_PK, dynamo.channel_sort_key(channel_id)
 
 
-def catalog_item(channel: ChannelRecord) -> Item:
+def catalog_item(channel: Channel) -> Item:
     return {
-        "pk": {"S": CATALOG_PK},
-        "sk": {"S": channel_sort_key(channel.channel_id)},
+        "pk": {"S": dynamo.CATALOG_PK},
+        "sk": {"S": dynamo.channel_sort_key(channel.channel_id)},
         "channel_id": number(channel.channel_id),
         "channel_name": {"S": channel.name},
     }
 
 
 def membership_key(user_id: str, channel_id: int) -> tuple[str, str]:
-    return user_key(user_id), channel_sort_key(channel_id)
+    return dynamo.user_key(user_id), dynamo.channel_sort_key(channel_id)
 
 
-def membership_item(user_id: str, channel_name: str, grant: GrantRecord) -> Item:
+def membership_item(user_id: str, username: str, membership: Membership) -> Item:
     return {
-        "pk": {"S": user_key(user_id)},
-        "sk": {"S": channel_sort_key(grant.channel_id)},
-        "member_of": {"S": channel_member_key(grant.channel_id)},
-        "username": {"S": grant.username},
-        "channel_id": number(grant.channel_id),
-        "channel_name": {"S": channel_name},
-        "can_publish": {"BOOL": grant.can_publish},
-        "can_subscribe": {"BOOL": grant.can_subscribe},
-        "can_publish_data": {"BOOL": grant.can_publish_data},
+        "pk": {"S": dynamo.user_key(user_id)},
+        "sk": {"S": dynamo.channel_sort_key(membership.channel_id)},
+        "member_of": {"S": dynamo.channel_member_key(membership.channel_id)},
+        "username": {"S": username},
+        "channel_id": number(membership.channel_id),
+        "channel_name": {"S": membership.name},
+        "can_publish": {"BOOL": membership.can_publish},
+        "can_subscribe": {"BOOL": membership.can_subscribe},
+        "can_publish_data": {"BOOL": membership.can_publish_data},
     }
 
 
 def grant_from_item(username: str, item: Item) -> GrantRecord:
-    return GrantRecord(
-        username=username,
-        channel_id=int(item["channel_id"]["N"]),
-        can_publish=item.get("can_publish", {"BOOL": True})["BOOL"],
-        can_subscribe=item.get("can_subscribe", {"BOOL": True})["BOOL"],
-        can_publish_data=item.get("can_publish_data", {"BOOL": True})["BOOL"],
-    )
+    return GrantRecord(username, membership_from_item(item))

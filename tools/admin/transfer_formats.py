@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from livekit_auth import legacy_hashes
+from livekit_auth.display_names import UnusableDisplayName, normalize_display_name
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
-from livekit_auth.storage.transfer import ChannelRecord, GrantRecord, UserRecord
+from livekit_auth.storage.records import Channel, Membership
+from livekit_auth.storage.transfer import GrantRecord, UserRecord
 
 KINDS = ("user", "channel", "grant")
 DJANGO_MODEL = "auth.user"
@@ -41,7 +43,7 @@ class IncomingUser:
 class Incoming:
     source: str = EXPORT_FORMAT
     users: list[IncomingUser] = field(default_factory=list)
-    channels: list[tuple[str, ChannelRecord]] = field(default_factory=list)
+    channels: list[tuple[str, Channel]] = field(default_factory=list)
     grants: list[tuple[str, GrantRecord]] = field(default_factory=list)
     refusals: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, where, reason)
 
@@ -119,7 +121,7 @@ def export_user(where: str, entry: dict[str, Any], check_username: UsernameCheck
         user_id=_user_id(user_id) if user_id else "",
         password_hash=password_hash,
         active=_bool(entry, "active"),
-        display_name=_optional_str(entry, "display_name"),
+        display_name=_display_name(_optional_str(entry, "display_name") or ""),
         created_at=_optional_str(entry, "created_at"),
         updated_at=_optional_str(entry, "updated_at"),
         channel_record=_bool(entry, "channel_record"),
@@ -127,21 +129,22 @@ def export_user(where: str, entry: dict[str, Any], check_username: UsernameCheck
     return IncomingUser(where, record, locked)
 
 
-def export_channel(entry: dict[str, Any]) -> ChannelRecord:
+def export_channel(entry: dict[str, Any]) -> Channel:
     name = _required_str(entry, "name").strip()
     if not name:
         raise Refused("the channel name is empty")
-    return ChannelRecord(_channel_id(entry.get("channel_id")), name)
+    return Channel(_channel_id(entry.get("channel_id")), name)
 
 
 def export_grant(entry: dict[str, Any], check_username: UsernameCheck) -> GrantRecord:
-    return GrantRecord(
-        username=_username(entry.get("username"), check_username),
+    membership = Membership(
         channel_id=_channel_id(entry.get("channel_id")),
+        name="",  # the channel's, found when the import is planned
         can_publish=_bool(entry, "can_publish"),
         can_subscribe=_bool(entry, "can_subscribe"),
         can_publish_data=_bool(entry, "can_publish_data"),
     )
+    return GrantRecord(_username(entry.get("username"), check_username), membership)
 
 
 # ---- Django ---------------------------------------------------------------------------------------------
@@ -157,7 +160,7 @@ def django_user(where: str, entry: dict[str, Any], check_username: UsernameCheck
     password = fields.get("password")
     password_hash, locked = stored_hash(password if isinstance(password, str) else "")
     names = [fields.get(name) for name in ("first_name", "last_name")]
-    display_name = " ".join(name.strip() for name in names if isinstance(name, str) and name.strip()) or None
+    display_name = _display_name(" ".join(name.strip() for name in names if isinstance(name, str)))
     is_active = fields.get("is_active", True)
     if not isinstance(is_active, bool):
         raise Refused("`is_active` is not true or false")
@@ -219,6 +222,14 @@ def _username(value: Any, check_username: UsernameCheck) -> str:
     try:
         return check_username(value)
     except Exception as error:  # the check's own refusal, as its message words it
+        raise Refused(str(error)) from None
+
+
+def _display_name(text: str) -> str | None:
+    """As `authctl user add --name` stores it (livekit_auth.display_names); None: tokens show the username."""
+    try:
+        return normalize_display_name(text)
+    except UnusableDisplayName as error:
         raise Refused(str(error)) from None
 
 

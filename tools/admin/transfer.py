@@ -20,9 +20,9 @@ from typing import Any, TextIO
 from livekit_auth import legacy_hashes
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.dynamo import Item, now_iso
+from livekit_auth.storage.records import Channel
 from livekit_auth.storage.transfer import (
     BatchNotDone,
-    ChannelRecord,
     GrantRecord,
     Put,
     TransferStore,
@@ -36,7 +36,7 @@ from livekit_auth.storage.transfer import (
     user_from_item,
     user_item,
 )
-from livekit_auth_tools.transfer_formats import (
+from tools.admin.transfer_formats import (
     KINDS,
     USERNAME_FIELDS,
     Incoming,
@@ -93,11 +93,12 @@ def export_command(store: AdminStore, args: argparse.Namespace) -> None:
         note(f"skipped {snapshot.orphans} channel-table item(s) of users that no longer exist")
 
 
-def export_line(record: UserRecord | ChannelRecord | GrantRecord) -> dict[str, Any]:
-    if isinstance(record, ChannelRecord):
+def export_line(record: UserRecord | Channel | GrantRecord) -> dict[str, Any]:
+    if isinstance(record, Channel):
         return {"kind": "channel", "channel_id": record.channel_id, "name": record.name}
     if isinstance(record, GrantRecord):
-        return {"kind": "grant", **vars(record)}
+        flags = {name: value for name, value in vars(record.membership).items() if name != "name"}
+        return {"kind": "grant", "username": record.username, **flags}
     line = {"kind": "user", **{name: value for name, value in vars(record).items() if value is not None}}
     if record.channel_record:
         del line["channel_record"]  # the usual case goes unsaid
@@ -125,7 +126,7 @@ class Plan:
     kept: list[str] = field(default_factory=list)  # users whose bcrypt hash the file's older one did not replace
     users: list[Put] = field(default_factory=list)
     records: list[Put] = field(default_factory=list)  # channel records (profiles) and new channels
-    renames: list[ChannelRecord] = field(default_factory=list)
+    renames: list[Channel] = field(default_factory=list)
     grants: list[Put] = field(default_factory=list)
 
     @property
@@ -236,9 +237,9 @@ class Planner:
 
     # ---- channels -------------------------------------------------------------------------------------------
 
-    def channels(self, incoming: list[tuple[str, ChannelRecord]]) -> dict[int, str]:
+    def channels(self, incoming: list[tuple[str, Channel]]) -> dict[int, str]:
         """Plan the channels; return {channel_id: name} of the file's channels."""
-        channels: dict[int, tuple[str, ChannelRecord]] = {}
+        channels: dict[int, tuple[str, Channel]] = {}
         for where, channel in incoming:
             if channel.channel_id in channels:
                 first = channels[channel.channel_id][0]
@@ -287,7 +288,7 @@ class Planner:
                 user_id = user_ids[grant.username]
                 self.grant(
                     label,
-                    membership_item(user_id, names[grant.channel_id], grant),
+                    membership_item(user_id, grant.username, replace(grant.membership, name=names[grant.channel_id])),
                     current.get(membership_key(user_id, grant.channel_id)),
                 )
 

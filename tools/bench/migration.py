@@ -7,7 +7,7 @@
    started here on free ports): users per second, each user being a user item, a channel record and
    its reads. The hashes' iteration count does not matter to the import: nothing is verified then.
 
-Usage: python -m livekit_auth_tools.bench_migration [--users N] [--repeats N]
+Usage: python -m tools.bench.migration [--users N] [--repeats N]
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ import bcrypt
 
 from livekit_auth import legacy_hashes
 from livekit_auth.config import BCRYPT_ROUNDS
-from livekit_auth_tools import authctl, fake_aws, local_stack
+from tools.admin import authctl
+from tools.local import fake_aws
+from tools.local import stack as local_stack
 
 # Django's PBKDF2PasswordHasher.iterations by release (docs/releases/<version>.txt).
 DJANGO_PBKDF2_ITERATIONS = {"5.2": 1_000_000, "6.0": 1_200_000}

@@ -26,13 +26,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from livekit_auth import config
-from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel
-from livekit_auth.passwords import UnusablePassword, encode_password, hash_password
+from livekit_auth.display_names import UnusableDisplayName, normalize_display_name
+from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel, UserExists
+from livekit_auth.passwords import UnusablePassword, check_new_password, hash_password
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Membership
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
-from livekit_auth_tools import local_stack, transfer
+from tools.admin import transfer
+from tools.local import fake_aws
 
 # The stack outputs that name the tables (template.yaml) -> the variables the function reads.
 STACK_OUTPUTS = {
@@ -80,6 +82,14 @@ def channel_name(text: str) -> str:
     return name
 
 
+def display_name(text: str) -> str | None:
+    """argparse type: the name other participants see, trimmed; blank means none (the username)."""
+    try:
+        return normalize_display_name(text)
+    except UnusableDisplayName as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authctl",
@@ -104,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("email", metavar="EMAIL")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--inactive", action="store_true", help="create the account disabled")
+    add.add_argument("--name", type=display_name, help="the name other participants see (default: the email)")
+    rename = command(users, "rename", rename_user, "set the name other participants see; '' for the email again")
+    rename.add_argument("email", metavar="EMAIL")
+    rename.add_argument("name", metavar="NAME", type=display_name)
     command(users, "disable", disable_user, "refuse the user's logins (403) until enabled").add_argument(
         "email", metavar="EMAIL"
     )
@@ -138,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = command(commands, "revoke", revoke_channel, "remove a user's access to a channel")
     revoke.add_argument("email", metavar="EMAIL")
     revoke.add_argument("channel_id", metavar="CHANNEL_ID", type=channel_id)
-    transfer.add_commands(commands, command, email_address)  # export, import (tools/transfer.py)
+    transfer.add_commands(commands, command, email_address)  # export, import (tools/admin/transfer.py)
     return parser
 
 
@@ -148,9 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
 def open_store(args: argparse.Namespace) -> tuple[AdminStore, int]:
     """The store of the target tables, and the bcrypt cost the function checks passwords at there."""
     if args.local:
-        client = local_stack.local_client("dynamodb", config=CLIENT_CONFIG)
+        client = fake_aws.local_client("dynamodb", config=CLIENT_CONFIG)
         rounds = config.bcrypt_rounds({**os.environ, "LOCAL_MODE": "true"})  # the local stack runs in LOCAL_MODE
-        return AdminStore(client, config.table_names(local_stack.local_table_names())), rounds
+        return AdminStore(client, config.table_names(fake_aws.local_table_names())), rounds
     if args.stack:
         tables, rounds = stack_settings(args.stack)
     else:
@@ -186,19 +200,21 @@ def stack_settings(stack_name: str) -> tuple[config.TableNames, int]:
 
 
 def read_password(from_stdin: bool) -> str:
-    """The new password, from stdin (one trailing newline dropped) or typed twice at a prompt."""
+    """The new password, from stdin (exactly one line; its line ending dropped) or typed twice at a prompt."""
     if from_stdin:
         try:
             password = sys.stdin.read().removesuffix("\n").removesuffix("\r")
         except UnicodeDecodeError:
             raise UsageError("the password on stdin is not UTF-8 text") from None
+        if "\n" in password or "\r" in password:  # not a password with a line break: a mistake
+            raise UsageError("the password on stdin must be exactly one line")
     else:
         if not sys.stdin.isatty():
             raise UsageError("no terminal to ask for the password: pipe it in with --password-stdin")
         password = getpass.getpass("New password: ")
         if getpass.getpass("Repeat the password: ") != password:
             raise UsageError("the two passwords differ")
-    encode_password(password)  # UnusablePassword: empty, over 72 bytes, or not Unicode text
+    check_new_password(password)  # UnusablePassword: too short, over 72 bytes, or not Unicode text
     return password
 
 
@@ -211,7 +227,15 @@ def new_password_hash(args: argparse.Namespace) -> str:
 
 
 def add_user(store: AdminStore, args: argparse.Namespace) -> None:
-    print(store.create_user(args.email, new_password_hash(args), active=not args.inactive))
+    if store.get_user(args.email) is not None:  # before asking for a password that cannot be used
+        raise UserExists(f"user {args.email} already exists")
+    print(store.create_user(args.email, new_password_hash(args), active=not args.inactive, display_name=args.name))
+
+
+def rename_user(store: AdminStore, args: argparse.Namespace) -> None:
+    store.set_display_name(args.email, args.name)
+    shown = f"as {args.name}" if args.name else "by email (no display name)"
+    print(f"{args.email} is shown {shown}")
 
 
 def disable_user(store: AdminStore, args: argparse.Namespace) -> None:
@@ -226,8 +250,7 @@ def enable_user(store: AdminStore, args: argparse.Namespace) -> None:
 
 def change_password(store: AdminStore, args: argparse.Namespace) -> None:
     store.require_user(args.email)  # before asking for a password that cannot be used
-    store.set_password_hash(args.email, new_password_hash(args))
-    store.clear_attempts(args.email)  # failures counted against the old password no longer matter
+    store.change_password(args.email, new_password_hash(args))  # and forgets the failures, in one transaction
     print(f"changed the password of {args.email}")
 
 
@@ -236,6 +259,7 @@ def show_user(store: AdminStore, args: argparse.Namespace) -> None:
     memberships = store.get_memberships(user.user_id)
     print(f"username: {user.username}")
     print(f"user_id:  {user.user_id}")
+    print(f"name:     {user.display_name or '(none: tokens show the username)'}")
     print(f"active:   {'yes' if user.active else 'no'}")
     if memberships is None:
         print("channels: no channel record (logins get the guide's 404, user data not found)")

@@ -1,4 +1,4 @@
-"""Shared by the export/import and upgrade-on-login tests: authctl runs, Django's hashes, Django dumpdata files.
+"""Shared by the export/import and upgrade-on-login tests: Django's hashes, Django dumpdata files, table scans.
 
 Hashes are made the way Django's hashers make them (hashlib, bcrypt), so the tests check the
 formats, not strings copied from somewhere.
@@ -9,19 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import json
 import secrets
 import string
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import bcrypt
-import pytest
-
-from livekit_auth_tools import authctl
 
 DJANGO_BCRYPT_ROUNDS = 5  # Django's default is 12; any cost verifies alike, a cheap one keeps tests fast
 DJANGO_PBKDF2_ITERATIONS = 1000  # Django 6.0's default is 1,200,000 (docs/migration.md); the count is in the hash
@@ -103,29 +97,6 @@ def dumpdata(*users: dict[str, Any]) -> str:
 
 
 # ---- authctl ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def authctl_runner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """run(*argv, stdin="") -> Run: authctl against the tables USERS_TABLE etc. name (set function_env first)."""
-
-    def run(*argv: str, stdin: str = "") -> Run:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        try:
-            code = authctl.main(list(argv))
-        except SystemExit as exit_:
-            code = exit_.code
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return Run(code, out, err)
-
-    return run
 
 
 def scan(client: Any, table: str) -> list[dict[str, Any]]:

@@ -1,0 +1,8 @@
+"""Benchmarks and the fuzz driver: they print figures; they are not tests.
+
+bcrypt_cost      median bcrypt check time per cost on this machine
+refusal_timing   `make bench-timing`: refused-login latency by reason over HTTP at the production cost
+fuzz             `make fuzz`: many generated requests through the handler, answers counted per status
+migration        `make bench-migration`: one PBKDF2 check at Django's defaults, and the import rate into the local stack
+fuzz_strategies  the Hypothesis strategies and answer properties, shared with tests/integration/test_fuzz.py
+"""
