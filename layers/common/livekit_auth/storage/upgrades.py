@@ -14,6 +14,10 @@ from livekit_auth.storage.dynamo import ConditionFailed, call, now_iso
 # What the UpdateItem touches; template.yaml's dynamodb:Attributes condition lists the same names
 # (tests/unit/test_password_upgrade_iam.py checks they agree).
 UPGRADE_ATTRIBUTES = ("username", "password_hash", "updated_at")
+_UPGRADE = {
+    "UpdateExpression": "SET password_hash = :new, updated_at = :now",
+    "ConditionExpression": "password_hash = :old",  # a change that landed first wins
+}
 
 
 class HashUpgrades:
@@ -25,19 +29,10 @@ class HashUpgrades:
 
     def replace_hash(self, username: str, old_hash: str, new_hash: str) -> bool:
         """Store `new_hash` if the user's hash is still `old_hash`; False when it changed meanwhile."""
+        values = {":new": {"S": new_hash}, ":old": {"S": old_hash}, ":now": {"S": now_iso()}}
+        key = {"username": {"S": username}}
         try:
-            call(
-                self._db.update_item,
-                TableName=self._table,
-                Key={"username": {"S": username}},
-                UpdateExpression="SET password_hash = :new, updated_at = :now",
-                ConditionExpression="password_hash = :old",
-                ExpressionAttributeValues={
-                    ":new": {"S": new_hash},
-                    ":old": {"S": old_hash},
-                    ":now": {"S": now_iso()},
-                },
-            )
+            call(self._db.update_item, TableName=self._table, Key=key, ExpressionAttributeValues=values, **_UPGRADE)
         except ConditionFailed:
             return False
         return True
