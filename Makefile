@@ -1,5 +1,5 @@
 # One entry point for people and CI. Everything is installed here, pinned: a fresh machine needs
-# only Python 3.11+, make and node (for the workflow linter and the guide's JavaScript client).
+# only Python 3.11+, make and node (for the workflow linter, the guide's JavaScript client and clients/js).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -34,7 +34,7 @@ invoke: $(INSTALLED)  ## run one events/ file through the function against the r
 
 test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
 
-pytest: $(INSTALLED)  ## the unit, integration and e2e tests (pytest)
+pytest: $(INSTALLED) $(NODE_INSTALLED)  ## the unit, integration and e2e tests (pytest; e2e runs Node tests too)
 	$(BIN)/pytest
 
 lint: $(INSTALLED)  ## ruff
