@@ -137,7 +137,7 @@ export class LiveKitAuthClient {
     return TokenSource.custom((options) => this.#fetchToken(options));
   }
 
-  /** Rotate the session token (same expiry); the old one stops working 30 s later. */
+  /** Rotate the session token (same expiry); the old one works only for the server's grace window. */
   async refresh() {
     this.#refreshing ??= this.#rotate().finally(() => {
       this.#refreshing = null;
