@@ -35,6 +35,7 @@ from livekit_auth_tools.cfn_template import create_tables  # noqa: E402
 def clear_caches() -> None:
     """Forget cached settings and secrets, as a new container would."""
     app.configured.cache_clear()
+    app.session_service.cache_clear()
     credentials.ssm_provider.clear_cache()
     parameters.clear_caches()
 

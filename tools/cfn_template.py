@@ -12,7 +12,12 @@ import yaml
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
 
 # Logical id in template.yaml -> the environment variable the function reads its name from.
-TABLE_ENV = {"UsersTable": "USERS_TABLE", "ChannelsTable": "CHANNELS_TABLE", "AttemptsTable": "ATTEMPTS_TABLE"}
+TABLE_ENV = {
+    "UsersTable": "USERS_TABLE",
+    "ChannelsTable": "CHANNELS_TABLE",
+    "AttemptsTable": "ATTEMPTS_TABLE",
+    "SessionsTable": "SESSIONS_TABLE",
+}
 
 
 class _CloudFormationLoader(yaml.SafeLoader):

@@ -19,6 +19,7 @@ from livekit_auth import messages
 MAX_BODY_BYTES = 16 * 1024
 SERVER_URL_SCHEMES = {"http", "https", "ws", "wss"}
 MAX_SERVER_URL_LENGTH = 2048
+MAX_DEVICE_LENGTH = 64
 
 
 class RequestRejected(Exception):
@@ -34,6 +35,8 @@ class LoginRequest:
     username: str
     password: str
     server_url: str | None
+    session: bool = False  # open a session too (issue 11); the guide's body otherwise
+    device: str | None = None  # the session's label in listings
 
     @classmethod
     def from_event(cls, event: APIGatewayProxyEvent) -> LoginRequest:
@@ -43,7 +46,16 @@ class LoginRequest:
             raise RequestRejected(400, messages.USERNAME_AND_PASSWORD_REQUIRED, "missing_fields")
         if not _encodable(username) or not _encodable(password):
             raise RequestRejected(400, messages.INVALID_CHARACTERS, "unencodable_text")
-        return cls(username, password, _server_url(document.get("server_url")))
+        session = document.get("session", False)
+        if not isinstance(session, bool):
+            raise RequestRejected(400, messages.INVALID_SESSION_FLAG, "invalid_session_flag")
+        device = _device(document.get("device")) if session else None  # the guide ignores unknown fields
+        return cls(username, password, _server_url(document.get("server_url")), session, device)
+
+
+def json_object(event: APIGatewayProxyEvent) -> dict:
+    """The body as a JSON object, or the 413/415/400 every route's input model shares."""
+    return _json_object(event)
 
 
 def _json_object(event: APIGatewayProxyEvent) -> dict:
@@ -85,6 +97,17 @@ def _server_url(value: object) -> str | None:
         valid = False
     if not valid or not _encodable(value):
         raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
+    return value
+
+
+def _device(value: object) -> str | None:
+    """Optional; printable text of at most MAX_DEVICE_LENGTH characters (it is shown in listings)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_DEVICE_LENGTH or not value.isprintable():
+        raise RequestRejected(400, messages.INVALID_DEVICE, "invalid_device")
+    if not _encodable(value):
+        raise RequestRejected(400, messages.INVALID_DEVICE, "invalid_device")
     return value
 
 

@@ -39,6 +39,7 @@ class LoginResult:
     user_id: str
     username: str
     channels: list[ChannelToken]
+    session_generation: int = 0  # what a session opened by this login is checked against
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class LoginService:
         if not memberships:
             raise NoChannels()
         channels = self._mint(pending_credentials.result(), user.user_id, username, memberships)
-        return LoginResult(user.user_id, username, channels)
+        return LoginResult(user.user_id, username, channels, user.session_generation)
 
     def _mint(
         self, credentials: LiveKitCredentials, user_id: str, username: str, memberships: list[Membership]

@@ -13,6 +13,8 @@ class User:
     user_id: str
     password_hash: str
     active: bool
+    # Sessions opened under an older generation are revoked (authctl user logout / disable / passwd).
+    session_generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ def user_from_item(item: Item) -> User:
         user_id=item["user_id"]["S"],
         password_hash=item["password_hash"]["S"],
         active=item.get("active", {"BOOL": True})["BOOL"],
+        session_generation=int(item.get("session_generation", {"N": "0"})["N"]),
     )
 
 
