@@ -89,8 +89,8 @@ test('a device gives the identity <user_id>:<device>, and a named room is that r
   assert.equal(claims.sub, `${userId}:laptop-1`);
   assert.equal(claims.video.room, secondRoom);
 
-  const asUser = await tokenSource.fetch({ roomName: secondRoom, participantIdentity: userId });
-  assert.equal((await verifier.verify(asUser.participantToken)).sub, userId);
+  const named = await tokenSource.fetch({ roomName: secondRoom, participantIdentity: `${userId}:screen-share` });
+  assert.equal((await verifier.verify(named.participantToken)).sub, `${userId}:screen-share`);
 });
 
 test('two devices of one user get distinct identities for the same room', async () => {
@@ -140,7 +140,14 @@ test("LiveKit's own TokenSource.endpoint works with the Bearer session token", a
 });
 
 test('refresh() rotates the session token, keeps the expiry, and the TokenSource follows', async () => {
-  const { auth, storage, tokenSource } = await logIn({ device: 'tablet' });
+  const storage = memoryStorage();
+  const sent = []; // the Authorization header of each call, in order
+  const recordingFetch = (url, init) => {
+    sent.push(init.headers.Authorization);
+    return fetch(url, init);
+  };
+  const auth = new LiveKitAuthClient({ baseUrl: config.base_url, storage, fetch: recordingFetch });
+  const tokenSource = await auth.login({ username: config.users.demo, password: config.password, device: 'tablet' });
   const before = storage.get();
   const [first, second] = await Promise.all([auth.refresh(), auth.refresh()]);
   assert.deepEqual(first, second, 'concurrent refreshes share one rotation');
@@ -151,6 +158,7 @@ test('refresh() rotates the session token, keeps the expiry, and the TokenSource
 
   const answer = await tokenSource.fetch({}, true);
   assert.equal((await verifier.verify(answer.participantToken)).sub, `${before.userId}:tablet`);
+  assert.deepEqual(sent, [undefined, `Bearer ${before.token}`, `Bearer ${after.token}`]);
 
   // Within the grace window (config.refresh_grace_seconds) the rotated-out token still works.
   assert.ok(config.refresh_grace_seconds > 0);
