@@ -13,7 +13,7 @@ EMULATOR_PORT ?= 5000
 API_PORT ?= 3000
 EVENT ?= events/login_ok.json
 
-.PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing lint-workflows scan rehearse
+.PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing bench-token lint-workflows scan rehearse
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ fuzz: $(INSTALLED)  ## $(FUZZ_CASES) generated requests through the handler over
 
 bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at bcrypt cost 12 (medians, p90, ratios)
 	$(BIN)/python -m livekit_auth_tools.bench_timing
+
+bench-token: $(INSTALLED)  ## token endpoint vs password login latency over HTTP on the local stack (medians, p90)
+	$(BIN)/python -m livekit_auth_tools.bench_token_endpoint
 
 # Scanners live in their own virtual environment: checkov pins an older boto3 than aws-sam-cli.
 $(SCAN_INSTALLED): requirements/scan.txt requirements/scan-constraints.txt

@@ -42,7 +42,7 @@ import jwt
 from livekit_auth import config
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth_tools import cfn_template, demo_data, fake_aws
-from livekit_auth_tools.apigw import LOGIN_PATH, LocalContext, proxy_event
+from livekit_auth_tools.apigw import LOGIN_PATH, TOKEN_PATH, LocalContext, proxy_event
 
 MODULE = "livekit_auth_tools.local_stack"
 HOST = "127.0.0.1"
@@ -361,9 +361,24 @@ def print_banner(
         others = ", ".join(user.username for user in demo_data.USERS if user != demo_data.DEMO)
         say(f"  demo user: {demo_data.DEMO.username} / {demo_data.DEMO_PASSWORD} (same password: {others})")
         say(f"  try: curl -s -X POST {api_url} -H 'Content-Type: application/json' -d '{credentials}'")
+        say(f"  a session: {session_commands(api_url)}")
         say("  manage users: authctl --local user list; run an event: make invoke EVENT=events/login_ok.json")
     if in_memory:
         say("  The data lives in memory and is gone when this stops (Ctrl-C).")
+
+
+def session_commands(api_url: str) -> str:
+    """Shell commands that open a session for the demo user and fetch a token with it (the banner's second line)."""
+    login = json.dumps(
+        {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD, "session": True},
+        separators=(",", ":"),
+    )
+    token_url = api_url.removesuffix(LOGIN_PATH) + TOKEN_PATH
+    extract = """python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["token"])'"""
+    return (
+        f"TOKEN=$(curl -s -X POST {api_url} -H 'Content-Type: application/json' -d '{login}' | {extract})"
+        f' && curl -s -X POST {token_url} -H "Authorization: Bearer $TOKEN"'
+    )
 
 
 def _stop_at_end_of_stdin() -> None:

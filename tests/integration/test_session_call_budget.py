@@ -153,3 +153,55 @@ def test_opening_a_session_adds_one_write_to_the_login(invoke, log_in, clock, aw
     aws_calls.clear()
     session_token(log_in)
     assert aws_calls.names() == sorted([*plain, "TransactWriteItems"])
+
+
+# ---- IAM: the template grants exactly the calls the function makes on the sessions table --------------------
+
+TRANSACTION_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def test_the_function_makes_exactly_the_calls_its_role_allows_on_the_sessions_table(invoke, log_in, clock, store):
+    from livekit_auth_tools.apigw import LOGOUT_RESOURCE, REFRESH_RESOURCE
+    from livekit_auth_tools.cfn_template import load_template
+
+    made: set[str] = set()
+
+    def record(params, model, **_):
+        if params.get("TableName") == store.tables.sessions or store.tables.sessions in params.get("RequestItems", {}):
+            made.add(model.name)
+        for item in params.get("TransactItems", []):
+            for kind, request in item.items():
+                if request["TableName"] == store.tables.sessions:
+                    made.add(TRANSACTION_ACTIONS[kind])
+
+    app.dynamodb.meta.events.register("before-parameter-build.dynamodb", record)
+    try:
+        token = session_token(log_in)
+        clock.advance(LAST_USE_WRITE_SECONDS)
+        fetch(invoke, token)
+        headers = {"Authorization": f"Bearer {token}"}
+        for resource in (REFRESH_RESOURCE, LOGOUT_RESOURCE):
+            invoke(proxy_event("POST", resource + "/", resource=resource, headers=headers, body=""))
+        late = session_token(log_in)
+        invoke(
+            proxy_event(
+                "POST", REFRESH_RESOURCE, resource=REFRESH_RESOURCE, headers={"Authorization": f"Bearer {late}"}
+            )
+        )
+        clock.advance(60)  # the rotated-out token comes back: the session is deleted
+        invoke(
+            proxy_event("POST", TOKEN_RESOURCE, resource=TOKEN_RESOURCE, headers={"Authorization": f"Bearer {late}"})
+        )
+    finally:
+        app.dynamodb.meta.events.unregister("before-parameter-build.dynamodb", record)
+
+    policy = load_template()["Resources"]["AuthClientFunction"]["Properties"]["Policies"][0]["Statement"]
+    (granted,) = [
+        statement["Action"] for statement in policy if statement["Resource"] == {"Fn::GetAtt": "SessionsTable.Arn"}
+    ]
+    assert made == {action.removeprefix("dynamodb:") for action in granted}
