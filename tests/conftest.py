@@ -1,50 +1,43 @@
-"""Shared fixtures: emulated AWS (moto), tables built from template.yaml, the demo data, and the handler.
+"""Fixtures only: emulated AWS (moto), tables built from template.yaml, the demo data, and the handler.
 
-Tests never reach AWS: credentials are fake, the region fixed, and endpoint overrides removed.
+Tests never reach AWS: tests/support/fake_aws_plugin.py (loaded by pyproject's `-p`) sets fake
+credentials, a fixed region and no endpoint overrides before this module is imported. Helpers the
+tests call live in tests/support/; nothing imports this module.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from livekit_auth_tools import fake_aws
+import boto3
+import pytest
+from moto import mock_aws
 
-fake_aws.use_fake_aws()
-os.environ.update(fake_aws.POWERTOOLS_ENVIRONMENT)  # before app is imported: its logger reads them
-
-from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
-
-import boto3  # noqa: E402
-import moto  # noqa: E402, F401 - imported before app so its module-level clients are intercepted
-import pytest  # noqa: E402
-from aws_lambda_powertools.utilities import parameters  # noqa: E402
-from moto import mock_aws  # noqa: E402
-
-import app  # noqa: E402
-from livekit_auth import credentials  # noqa: E402
-from livekit_auth.config import table_names  # noqa: E402
-from livekit_auth.storage.admin import AdminStore  # noqa: E402
-from livekit_auth_tools import demo_data  # noqa: E402
-from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event  # noqa: E402
-from livekit_auth_tools.cfn_template import create_tables  # noqa: E402
-
-
-def clear_caches() -> None:
-    """Forget cached settings and secrets, as a new container would."""
-    app.configured.cache_clear()
-    app.session_service.cache_clear()
-    credentials.ssm_provider.clear_cache()
-    parameters.clear_caches()
+import app
+from livekit_auth import credentials
+from livekit_auth.config import Settings, table_names
+from livekit_auth.storage.admin import AdminStore
+from tests.support import logins
+from tests.support.authctl import Run, run_authctl
+from tests.support.clock import FakeClock
+from tests.support.counters import AwsCallCounter, BcryptCounter
+from tests.support.handler import Answer, call_handler, new_container, run_on_clock
+from tests.support.settings import BCRYPT_ROUNDS, function_settings
+from tools.ci.cfn_template import create_tables
+from tools.local import demo_data, fake_aws
 
 
 @pytest.fixture(autouse=True)
 def _fresh_container() -> Iterator[None]:
-    clear_caches()
+    """Each test starts as a new container would: no cached settings, secrets or Powertools parameters."""
+    new_container()
     yield
-    clear_caches()
+    new_container()
+
+
+# ---- emulated AWS ----------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +69,20 @@ def ssm_credentials(aws: None, ssm_client: Any) -> None:
 
 
 @pytest.fixture
+def store(tables: dict[str, str], dynamodb_client: Any) -> AdminStore:
+    return AdminStore(dynamodb_client, table_names(tables))
+
+
+@pytest.fixture
+def demo_users(store: AdminStore) -> dict[str, str]:
+    """{username: user_id} for the demo users (password demo_data.DEMO_PASSWORD)."""
+    return demo_data.seed(store, BCRYPT_ROUNDS)
+
+
+# ---- the function ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
 def function_env(monkeypatch: pytest.MonkeyPatch, tables: dict[str, str], ssm_credentials: None) -> dict[str, str]:
     """The environment template.yaml gives the function, pointing at the emulated tables and parameters."""
     env = fake_aws.function_environment(tables)
@@ -87,37 +94,9 @@ def function_env(monkeypatch: pytest.MonkeyPatch, tables: dict[str, str], ssm_cr
 
 
 @pytest.fixture
-def store(tables: dict[str, str], dynamodb_client: Any) -> AdminStore:
-    return AdminStore(dynamodb_client, table_names(tables))
-
-
-@pytest.fixture
-def demo_users(store: AdminStore) -> dict[str, str]:
-    """{username: user_id} for the demo users (password demo_data.DEMO_PASSWORD)."""
-    return demo_data.seed(store, fake_aws.BCRYPT_ROUNDS)
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: Any
-    raw: dict[str, Any]
-
-
-def call_handler(event: dict[str, Any]) -> Answer:
-    """Run one API Gateway event through the deployed entry point and decode its answer."""
-    result = app.lambda_handler(event, LocalContext())
-    headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
-    headers.update(result.get("headers") or {})
-    body = json.loads(result["body"]) if result.get("body") else None
-    return Answer(result["statusCode"], headers, body, result)
-
-
-def login_event(body: Any = None, *, raw: str | None = None, headers: dict[str, str] | None = None, **kw: Any) -> dict:
-    text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
-    headers = {"Content-Type": "application/json", **(headers or {})}
-    return proxy_event("POST", LOGIN_PATH, resource=LOGIN_RESOURCE, headers=headers, body=text, **kw)
+def settings(function_env: dict[str, str]) -> Settings:
+    """The settings the function runs with in these tests: the lockout threshold, the bcrypt cost, ..."""
+    return function_settings()
 
 
 @pytest.fixture
@@ -127,10 +106,56 @@ def invoke(function_env: dict[str, str], demo_users: dict[str, str]) -> Callable
 
 
 @pytest.fixture
-def log_in(invoke: Callable[[dict[str, Any]], Answer]) -> Callable[..., Answer]:
-    """log_in(username, password, **extra body fields, headers=...) -> Answer."""
+def attempt_login(invoke: Callable[[dict[str, Any]], Answer]) -> Callable[..., Answer]:
+    """attempt_login(username, password, headers=..., **extra body fields) -> Answer, against the demo data."""
+    return logins.attempt_login
 
-    def _log_in(username: str, password: str = demo_data.DEMO_PASSWORD, headers: dict | None = None, **extra: Any):
-        return invoke(login_event({"username": username, "password": password, **extra}, headers=headers))
 
-    return _log_in
+@pytest.fixture
+def good_login(invoke: Callable[[dict[str, Any]], Answer]) -> Callable[..., Answer]:
+    """good_login(username, headers=..., **extra body fields) -> Answer: the right password, against the demo data."""
+    return logins.good_login
+
+
+@pytest.fixture
+def guess(invoke: Callable[[dict[str, Any]], Answer]) -> Callable[..., Answer]:
+    """guess(username, password=a wrong one, headers=...) -> Answer: a failed attempt, against the demo data."""
+    return logins.guess
+
+
+@pytest.fixture
+def authctl_run(
+    function_env: dict[str, str],
+    demo_users: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., Run]:
+    """authctl_run(*argv, stdin="...", tty=False) -> Run, against the demo data in the tables USERS_TABLE etc. name."""
+    return functools.partial(run_authctl, monkeypatch, capsys)
+
+
+# ---- clocks and counters ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def handler_clock(clock: FakeClock, function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The clock the handler's login service reads: moving it waits out a lock without sleeping."""
+    run_on_clock(clock, monkeypatch)
+    return clock
+
+
+@pytest.fixture
+def bcrypt_checks(monkeypatch: pytest.MonkeyPatch) -> BcryptCounter:
+    return BcryptCounter.installed(monkeypatch)
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[AwsCallCounter]:
+    """The API calls the function's own DynamoDB and SSM clients make."""
+    with AwsCallCounter().counting([app.dynamodb, credentials.ssm_provider.client]) as calls:
+        yield calls

@@ -13,16 +13,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from livekit_auth_tools import invoke, local_stack
-from livekit_auth_tools.make_events import EVENTS, EVENTS_DIR
+from tests.support.settings import BCRYPT_ROUNDS
+from tools.ci.make_events import EVENTS, EVENTS_DIR
+from tools.local import invoke
+from tools.local import stack as local_stack
 
 # Several events fail a login for the demo user: a high threshold keeps their order from mattering.
-SETTINGS = {"LOCKOUT_THRESHOLD": "100", "BCRYPT_ROUNDS": "4"}
+SETTINGS = {"LOCKOUT_THRESHOLD": "100", "BCRYPT_ROUNDS": str(BCRYPT_ROUNDS)}
 
 
 @pytest.fixture(scope="module")
 def events_stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=4, env=SETTINGS)
+    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS, env=SETTINGS)
     yield running
     running.stop()
 
@@ -30,7 +32,7 @@ def events_stack() -> Iterator[local_stack.LocalStack]:
 def run_invoke(stack: local_stack.LocalStack, *events: Path) -> subprocess.CompletedProcess[str]:
     """`make invoke` in a process of its own, as it always runs: it imports the function for the stack."""
     port = str(urlsplit(stack.emulator_url).port)
-    command = [sys.executable, "-m", "livekit_auth_tools.invoke", "--emulator-port", port, *map(str, events)]
+    command = [sys.executable, "-m", "tools.local.invoke", "--emulator-port", port, *map(str, events)]
     return subprocess.run(  # noqa: S603 - our own module and event files
         command, capture_output=True, text=True, env={**os.environ, **SETTINGS}, timeout=120, check=False
     )

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from livekit_auth import config, messages, sessions
-from livekit_auth_tools import cfn_template, local_stack
-from livekit_auth_tools.apigw import LOGIN_PATH
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
+from tests.support.settings import BCRYPT_ROUNDS
+from tools.ci import cfn_template
+from tools.local import stack as local_stack
+from tools.local.api_gateway import LOGIN_PATH
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
 
 CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "js"
 MODULE = CLIENT_DIR / "livekit-auth-client.mjs"
@@ -25,7 +27,7 @@ NODE_TIMEOUT_SECONDS = 120
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=4)
+    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
     yield running
     running.stop()
 

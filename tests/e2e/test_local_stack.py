@@ -19,8 +19,11 @@ import pytest
 import requests
 
 from livekit_auth import messages
-from livekit_auth_tools import authctl, local_stack
-from livekit_auth_tools.demo_data import (
+from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
+from tools.admin import authctl
+from tools.local import api_gateway
+from tools.local import stack as local_stack
+from tools.local.demo_data import (
     DEMO,
     DEMO_PASSWORD,
     INACTIVE,
@@ -37,7 +40,7 @@ TIMEOUT = 10
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=4)
+    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
     yield running
     running.stop()
 
@@ -50,7 +53,7 @@ def post(stack: local_stack.LocalStack, body: object, *, url: str | None = None,
 def local_authctl(stack, monkeypatch: pytest.MonkeyPatch, capsys):
     """authctl --local against the stack, as `make run` users call it: authctl_local(*argv, stdin="")."""
     monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
-    monkeypatch.setenv("BCRYPT_ROUNDS", "4")
+    monkeypatch.setenv("BCRYPT_ROUNDS", str(BCRYPT_ROUNDS))
 
     def run(*argv: str, stdin: str = "") -> str:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
@@ -133,7 +136,7 @@ def test_bodies_too_large_are_413_from_the_function_and_from_the_gateway(stack):
     from_function = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD, "pad": "x" * 20_000})
     assert (from_function.status_code, from_function.json()) == (413, {"error": messages.PAYLOAD_TOO_LARGE})
 
-    huge = b"x" * (local_stack.MAX_REQUEST_BYTES + 1)
+    huge = b"x" * (api_gateway.MAX_REQUEST_BYTES + 1)
     headers = {"Content-Type": "application/json"}
     from_gateway = requests.post(stack.api_url, data=huge, headers=headers, timeout=TIMEOUT)
     assert (from_gateway.status_code, from_gateway.json()) == (413, {"error": messages.PAYLOAD_TOO_LARGE})
@@ -142,7 +145,7 @@ def test_bodies_too_large_are_413_from_the_function_and_from_the_gateway(stack):
 def test_repeated_failures_lock_the_account_with_429(stack, local_authctl):
     username = "locked.out@example.com"
     local_authctl("user", "add", username, "--password-stdin", stdin="the-right-password")
-    for _ in range(5):  # the template's LockoutThreshold
+    for _ in range(DEFAULT_SETTINGS.lockout_threshold):  # the stack runs with the configured default
         assert post(stack, {"username": username, "password": "wrong"}).status_code == 401
 
     locked = post(stack, {"username": username, "password": "the-right-password"})
@@ -266,7 +269,7 @@ def test_guide_client_holds_the_guides_function_unchanged_but_for_the_url():
 
 def test_serve_api_runs_the_api_over_tables_that_already_exist(stack):
     """What the deploy rehearsal does: the local API in front of tables someone else created."""
-    api = local_stack.serve_api(0, stack.emulator_url, stack.tables, env={"BCRYPT_ROUNDS": "4"})
+    api = local_stack.serve_api(0, stack.emulator_url, stack.tables, env={"BCRYPT_ROUNDS": str(BCRYPT_ROUNDS)})
     try:
         assert api.api_url != stack.api_url
         response = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD}, url=api.api_url)

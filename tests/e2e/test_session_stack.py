@@ -15,16 +15,18 @@ import requests
 from livekit.api import TokenVerifier
 
 from livekit_auth import messages
-from livekit_auth_tools import authctl, local_stack
-from livekit_auth_tools.apigw import LOGIN_PATH, LOGOUT_PATH, REFRESH_PATH, TOKEN_PATH, TOKEN_RESOURCE
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD
+from tests.support.settings import BCRYPT_ROUNDS
+from tools.admin import authctl
+from tools.local import stack as local_stack
+from tools.local.api_gateway import LOGIN_PATH, LOGOUT_PATH, REFRESH_PATH, TOKEN_PATH, TOKEN_RESOURCE
+from tools.local.demo_data import DEMO, DEMO_PASSWORD
 
 TIMEOUT = 10
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=4)
+    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
     yield running
     running.stop()
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import boto3
 import jwt
@@ -14,45 +11,13 @@ import pytest
 
 from livekit_auth import messages
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
-from livekit_auth_tools import authctl
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
-from livekit_auth_tools.fake_aws import API_SECRET
+from tests.support.authctl import Run
+from tools.admin import authctl
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
+from tools.local.fake_aws import API_SECRET
 
 NEW_USER = "new.user@example.com"
 NEW_PASSWORD = "correct horse battery staple"
-
-
-class Terminal(io.StringIO):
-    """stdin as an interactive terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def authctl_run(
-    function_env: dict[str, str], demo_users: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys
-) -> Callable[..., Run]:
-    """authctl_run(*argv, stdin="...", tty=False) -> Run, against the demo data in the tables USERS_TABLE etc. name."""
-
-    def run(*argv: str, stdin: str = "", tty: bool = False) -> Run:
-        monkeypatch.setattr(sys, "stdin", Terminal(stdin) if tty else io.StringIO(stdin))
-        try:
-            code = authctl.main(list(argv))
-        except SystemExit as exit_:  # argparse refusing the command line
-            code = exit_.code
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return Run(code, out, err)
-
-    return run
 
 
 def add_user(authctl_run: Callable[..., Run], *extra: str, password: str = NEW_PASSWORD) -> str:
@@ -72,73 +37,100 @@ def video_grants(answer) -> dict[str, dict]:
 # ---- users ---------------------------------------------------------------------------------------------
 
 
-def test_added_user_has_no_channel_until_granted_then_logs_in(authctl_run, log_in):
-    user_id = add_user(authctl_run, password=NEW_PASSWORD)
-
-    refused = log_in(NEW_USER, NEW_PASSWORD)
+def test_an_added_user_without_a_grant_has_no_channel(authctl_run, attempt_login):
+    # Given
+    add_user(authctl_run, password=NEW_PASSWORD)
+    # When
+    refused = attempt_login(NEW_USER, NEW_PASSWORD)
+    # Then
     assert (refused.status, refused.body) == (403, {"error": messages.NO_CHANNELS})
 
+
+def test_an_added_and_granted_user_logs_in_with_the_id_add_printed(authctl_run, attempt_login):
+    # Given
+    user_id = add_user(authctl_run, password=NEW_PASSWORD)
     assert authctl_run("grant", NEW_USER, str(PUBLIC_CHANNEL[0])).code == 0
-    answer = log_in(NEW_USER, NEW_PASSWORD)
+    # When
+    answer = attempt_login(NEW_USER, NEW_PASSWORD)
+    # Then
     assert answer.status == 200, answer.body
     assert answer.body["user_id"] == user_id
     assert answer.body["channels"] == [{"channel_id": PUBLIC_CHANNEL[0], "name": PUBLIC_CHANNEL[1]}]
 
 
-def test_user_add_normalizes_the_email(authctl_run, log_in):
+def test_user_add_normalizes_the_email(authctl_run, attempt_login):
     run = authctl_run("user", "add", "  New.User@Example.COM ", "--password-stdin", stdin=NEW_PASSWORD)
     assert run.code == 0, run.err
     assert authctl_run("grant", NEW_USER, str(PUBLIC_CHANNEL[0])).code == 0
-    assert log_in(NEW_USER, NEW_PASSWORD).status == 200
+    assert attempt_login(NEW_USER, NEW_PASSWORD).status == 200
 
 
-def test_user_added_inactive_is_refused_as_inactive(authctl_run, log_in):
+def test_user_added_inactive_is_refused_as_inactive(authctl_run, attempt_login):
     add_user(authctl_run, "--inactive")
-    answer = log_in(NEW_USER, NEW_PASSWORD)
+    answer = attempt_login(NEW_USER, NEW_PASSWORD)
     assert (answer.status, answer.body) == (403, {"error": messages.ACCOUNT_INACTIVE})
 
 
-def test_wrong_password_for_an_added_user_is_401(authctl_run, log_in):
+def test_wrong_password_for_an_added_user_is_401(authctl_run, guess):
     add_user(authctl_run)
-    answer = log_in(NEW_USER, "not " + NEW_PASSWORD)
+    answer = guess(NEW_USER, "not " + NEW_PASSWORD)
     assert (answer.status, answer.body) == (401, {"error": messages.INVALID_CREDENTIALS})
 
 
-def test_disable_then_enable(authctl_run, log_in):
+def test_disable_refuses_the_user_as_inactive(authctl_run, good_login):
+    # When
     disabled = authctl_run("user", "disable", DEMO.username)
+    # Then
     assert (disabled.code, disabled.out) == (0, f"disabled {DEMO.username}\n")
-    answer = log_in(DEMO.username)
+    answer = good_login(DEMO.username)
     assert (answer.status, answer.body) == (403, {"error": messages.ACCOUNT_INACTIVE})
 
+
+def test_enable_lets_a_disabled_user_log_in_again(authctl_run, good_login):
+    # Given
+    assert authctl_run("user", "disable", DEMO.username).code == 0
+    # When
     assert authctl_run("user", "enable", DEMO.username).code == 0
-    assert log_in(DEMO.username).status == 200
+    # Then
+    assert good_login(DEMO.username).status == 200
 
 
-def test_passwd_replaces_the_password(authctl_run, log_in):
+def test_passwd_replaces_the_password(authctl_run, attempt_login):
     run = authctl_run("user", "passwd", DEMO.username, "--password-stdin", stdin=NEW_PASSWORD + "\r\n")
     assert run.code == 0, run.err
-    assert log_in(DEMO.username, DEMO_PASSWORD).status == 401
-    assert log_in(DEMO.username, NEW_PASSWORD).status == 200
+    assert attempt_login(DEMO.username, DEMO_PASSWORD).status == 401
+    assert attempt_login(DEMO.username, NEW_PASSWORD).status == 200
 
 
-def test_passwd_lifts_a_lockout(authctl_run, log_in):
-    for _ in range(5):
-        log_in(DEMO.username, "wrong")
-    assert log_in(DEMO.username, "wrong").status == 429
-
+def test_passwd_lifts_a_lockout(authctl_run, guess, attempt_login, settings):
+    # Given: a locked account
+    for _ in range(settings.lockout_threshold):
+        guess(DEMO.username)
+    assert guess(DEMO.username).status == 429
+    # When
     assert authctl_run("user", "passwd", DEMO.username, "--password-stdin", stdin=NEW_PASSWORD).code == 0
-    assert log_in(DEMO.username, NEW_PASSWORD).status == 200
+    # Then
+    assert attempt_login(DEMO.username, NEW_PASSWORD).status == 200
 
 
-def test_prompted_password_must_be_typed_twice_alike(authctl_run, log_in, monkeypatch):
-    typed = iter([NEW_PASSWORD, NEW_PASSWORD, NEW_PASSWORD, "something else"])
+def test_a_prompted_password_typed_twice_alike_is_set(authctl_run, attempt_login, monkeypatch):
+    # Given: the same password typed at both prompts
+    typed = iter([NEW_PASSWORD, NEW_PASSWORD])
     monkeypatch.setattr(authctl.getpass, "getpass", lambda prompt: next(typed))
-
+    # When
     assert authctl_run("user", "add", NEW_USER, tty=True).code == 0
+    # Then
     assert authctl_run("grant", NEW_USER, str(PUBLIC_CHANNEL[0])).code == 0
-    assert log_in(NEW_USER, NEW_PASSWORD).status == 200
+    assert attempt_login(NEW_USER, NEW_PASSWORD).status == 200
 
-    differing = authctl_run("user", "passwd", NEW_USER, tty=True)
+
+def test_a_prompted_password_typed_differently_is_refused(authctl_run, monkeypatch):
+    # Given: two different passwords at the prompts
+    typed = iter([NEW_PASSWORD, "something else"])
+    monkeypatch.setattr(authctl.getpass, "getpass", lambda prompt: next(typed))
+    # When
+    differing = authctl_run("user", "passwd", DEMO.username, tty=True)
+    # Then
     assert differing.code == 1
     assert "differ" in differing.err
 
@@ -151,12 +143,17 @@ def test_show_tells_state_and_channels_but_never_the_hash(authctl_run, demo_user
     assert f"{PUBLIC_CHANNEL[0]}\t{PUBLIC_CHANNEL[1]}\tpublish, subscribe, data" in run.out
     assert "$2b$" not in run.out + run.err
 
+
+def test_show_tells_a_missing_channel_record(authctl_run):
     assert "no channel record" in authctl_run("user", "show", NO_DATA.username).out
+
+
+def test_show_tells_an_inactive_user(authctl_run):
     assert "active:   no" in authctl_run("user", "show", INACTIVE.username).out
 
 
-def test_show_reports_failed_logins(authctl_run, log_in):
-    log_in(DEMO.username, "wrong")
+def test_show_reports_failed_logins(authctl_run, guess):
+    guess(DEMO.username)
     assert "failed logins: 1" in authctl_run("user", "show", DEMO.username).out
 
 
@@ -183,23 +180,28 @@ def test_channel_add_and_list(authctl_run):
     ]
 
 
-def test_rename_reaches_every_members_login(authctl_run, log_in):
+def test_rename_reaches_every_members_login(authctl_run, good_login):
+    # When
     run = authctl_run("channel", "rename", str(PUBLIC_CHANNEL[0]), "Lobby")
+    # Then
     assert run.code == 0, run.err
     assert "3 member(s)" in run.out  # demo, inactive and viewer
 
-    answer = log_in(DEMO.username)
+    answer = good_login(DEMO.username)
     names = {channel["channel_id"]: channel["name"] for channel in answer.body["channels"]}
     assert names == {PUBLIC_CHANNEL[0]: "Lobby", PRIVATE_CHANNEL[0]: PRIVATE_CHANNEL[1]}
     assert answer.body["tokens"][str(PUBLIC_CHANNEL[0])]["name"] == "Lobby"
     assert f"{PUBLIC_CHANNEL[0]}\tLobby" in authctl_run("channel", "list").out
 
 
-def test_grant_flags_reach_the_tokens_video_grant(authctl_run, log_in):
+def test_grant_flags_reach_the_tokens_video_grant(authctl_run, good_login):
+    # Given
     assert authctl_run("channel", "add", "42", "Stage").code == 0
+    # When
     run = authctl_run("grant", DEMO.username, "42", "--no-publish", "--no-data")
+    # Then
     assert run.code == 0, run.err
-    grants = video_grants(log_in(DEMO.username))
+    grants = video_grants(good_login(DEMO.username))
     assert grants["42"] == {
         "room": "channel-42",
         "roomJoin": True,
@@ -209,18 +211,33 @@ def test_grant_flags_reach_the_tokens_video_grant(authctl_run, log_in):
     }
     assert grants[str(PUBLIC_CHANNEL[0])]["canPublish"] is True
 
-    assert authctl_run("grant", DEMO.username, "42", "--no-subscribe").code == 0  # granting again changes it
-    grant = video_grants(log_in(DEMO.username))["42"]
+
+def test_granting_again_replaces_the_flags(authctl_run, good_login):
+    # Given: a grant without publish and data
+    assert authctl_run("channel", "add", "42", "Stage").code == 0
+    assert authctl_run("grant", DEMO.username, "42", "--no-publish", "--no-data").code == 0
+    # When
+    assert authctl_run("grant", DEMO.username, "42", "--no-subscribe").code == 0
+    # Then
+    grant = video_grants(good_login(DEMO.username))["42"]
     assert (grant["canPublish"], grant["canSubscribe"], grant["canPublishData"]) == (True, False, True)
 
 
-def test_revoke_removes_the_channel_and_the_last_one_leaves_none(authctl_run, log_in):
+def test_revoke_removes_the_channel(authctl_run, good_login):
+    # When
     assert authctl_run("revoke", DEMO.username, str(PRIVATE_CHANNEL[0])).code == 0
-    answer = log_in(DEMO.username)
+    # Then
+    answer = good_login(DEMO.username)
     assert list(answer.body["tokens"]) == [str(PUBLIC_CHANNEL[0])]
 
+
+def test_revoking_the_last_channel_leaves_none(authctl_run, good_login):
+    # Given
+    assert authctl_run("revoke", DEMO.username, str(PRIVATE_CHANNEL[0])).code == 0
+    # When
     assert authctl_run("revoke", DEMO.username, str(PUBLIC_CHANNEL[0])).code == 0
-    answer = log_in(DEMO.username)
+    # Then
+    answer = good_login(DEMO.username)
     assert (answer.status, answer.body) == (403, {"error": messages.NO_CHANNELS})
 
 
@@ -394,11 +411,13 @@ def test_a_stack_without_bcrypt_rounds_is_refused(authctl_run, tables):
     assert "has no parameter BcryptRounds" in run.err
 
 
-def test_unknown_stack_and_foreign_stack_are_refused(authctl_run):
+def test_an_unknown_stack_is_refused(authctl_run):
     run = authctl_run("--stack", "no-such-stack", "user", "list")
     assert run.code == 1
     assert "no stack no-such-stack" in run.err
 
+
+def test_a_foreign_stack_is_refused(authctl_run):
     _deploy_stack("someone-else", {"Unrelated": "x"})
     run = authctl_run("--stack", "someone-else", "user", "list")
     assert run.code == 1

@@ -10,22 +10,24 @@ import re
 
 import pytest
 
-from livekit_auth_tools.apigw import TOKEN_RESOURCE, proxy_event
-from livekit_auth_tools.demo_data import DEMO, DEMO_SESSION_TOKENS, VIEWER
-from tests.integration.test_authctl import NEW_PASSWORD, authctl_run  # noqa: F401 - the fixture
-from tests.session_support import install_clock
+from tests.support.clock import FakeClock
+from tests.support.sessions import fetch_token, open_session, real_time_clock
+from tools.admin import authctl
+from tools.ci.cfn_template import load_template
+from tools.local.demo_data import DEMO, DEMO_SESSION_TOKENS, VIEWER
 
 UTC_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ"
+NEW_PASSWORD = "a new password for the sessions test"
 
 
 @pytest.fixture
-def clock(function_env, monkeypatch):
-    return install_clock(monkeypatch)
+def clock() -> FakeClock:
+    """The handler_clock fixture's clock, at the real time: the demo data's sessions were opened then."""
+    return real_time_clock()
 
 
-def fetch(invoke, token: str) -> int:
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    return invoke(proxy_event("POST", TOKEN_RESOURCE + "/", resource=TOKEN_RESOURCE, headers=headers, body="{}")).status
+def fetch(token: str) -> int:
+    return fetch_token(token).status
 
 
 def printed(run) -> list[str]:
@@ -33,15 +35,12 @@ def printed(run) -> list[str]:
     return [line for line in run.out.splitlines() if not line.startswith("{")]
 
 
-def open_session(log_in, username: str = DEMO.username, **extra) -> str:
-    answer = log_in(username, session=True, **extra)
-    assert answer.status == 200, answer.body
-    return answer.body["session"]["token"]
-
-
-def test_sessions_lists_device_created_last_used_and_expiry_never_a_token(authctl_run, log_in, clock):  # noqa: F811
-    token = open_session(log_in, device="Pixel 8")
+def test_sessions_lists_device_created_last_used_and_expiry_never_a_token(authctl_run, handler_clock):
+    # Given: a session of a device labelled "Pixel 8", beside the demo data's
+    token = open_session(device="Pixel 8")
+    # When
     run = authctl_run("user", "sessions", DEMO.username)
+    # Then: a header and one row per session with three UTC times; no part of a token
     assert run.code == 0, run.err
     lines = printed(run)
     assert lines[0] == "device\tcreated\tlast used\texpires"
@@ -53,61 +52,67 @@ def test_sessions_lists_device_created_last_used_and_expiry_never_a_token(authct
     assert token.split(".")[0] not in run.out
 
 
-def test_a_user_without_sessions_says_so(authctl_run, clock):  # noqa: F811
+def test_a_user_without_sessions_says_so(authctl_run):
     run = authctl_run("user", "sessions", VIEWER.username)
     assert (run.code, printed(run)) == (0, [f"{VIEWER.username} has no open session"])
 
 
-def test_logout_ends_every_session_of_the_user_and_only_theirs(authctl_run, log_in, invoke, clock):  # noqa: F811
-    phone, laptop = open_session(log_in, device="phone"), open_session(log_in, device="laptop")
-    viewer = open_session(log_in, VIEWER.username)
-
+def test_logout_ends_every_session_of_the_user_and_only_theirs(authctl_run, handler_clock):
+    # Given: two sessions of the demo user (beside the demo data's) and one of another user
+    phone, laptop = open_session(device="phone"), open_session(device="laptop")
+    viewer = open_session(VIEWER.username)
+    # When
     run = authctl_run("user", "logout", DEMO.username)
-
+    # Then: every session of that user ends, the other user's works, and a new login opens a new one
     assert run.code == 0, run.err
     assert printed(run) == [f"{DEMO.username}: ended {2 + len(DEMO_SESSION_TOKENS)} session(s)"]
-    assert fetch(invoke, phone) == fetch(invoke, laptop) == 401
-    assert fetch(invoke, viewer) == 201
+    assert fetch(phone) == fetch(laptop) == 401
+    assert fetch(viewer) == 201
     assert "no open session" in authctl_run("user", "sessions", DEMO.username).out
-    assert fetch(invoke, open_session(log_in)) == 201  # a new login opens a new one
+    assert fetch(open_session()) == 201
 
 
 @pytest.mark.parametrize("command", ["disable", "passwd"])
-def test_disable_and_passwd_end_every_session(authctl_run, log_in, invoke, clock, command):  # noqa: F811
-    token = open_session(log_in)
-    assert fetch(invoke, token) == 201
-
+def test_disable_and_passwd_end_every_session(authctl_run, handler_clock, command):
+    # Given: a working session
+    token = open_session()
+    assert fetch(token) == 201
+    # When
     run = (
         authctl_run("user", command, DEMO.username, "--password-stdin", stdin=NEW_PASSWORD)
         if command == "passwd"
         else (authctl_run("user", command, DEMO.username))
     )
 
+    # Then: it is refused, and enabling the user again does not bring it back
     assert run.code == 0, run.err
-    assert fetch(invoke, token) == 401
+    assert fetch(token) == 401
     assert authctl_run("user", "enable", DEMO.username).code == 0
-    assert fetch(invoke, token) == 401  # enabling again does not bring old sessions back
+    assert fetch(token) == 401
 
 
-def test_a_session_whose_item_survived_is_still_refused(authctl_run, log_in, invoke, clock, store):  # noqa: F811
+def test_a_session_whose_item_survived_is_still_refused(authctl_run, handler_clock, store):
     """The generation marker, not the deletion, is what revokes: an item the index missed stays dead."""
-    token = open_session(log_in)
+    # Given: a session, the items of every session
+    token = open_session()
     items = store.client.scan(TableName=store.tables.sessions)["Items"]
+    # When: the user is logged out, then every item is put back as if the deletion had missed them
     assert authctl_run("user", "logout", DEMO.username).code == 0
-    for item in items:  # put every item back, as if the deletion had missed them
+    for item in items:
         store.client.put_item(TableName=store.tables.sessions, Item=item)
-    assert fetch(invoke, token) == 401
-    assert fetch(invoke, DEMO_SESSION_TOKENS["token"]) == 401
+    # Then
+    assert fetch(token) == 401
+    assert fetch(DEMO_SESSION_TOKENS["token"]) == 401
 
 
-def test_unknown_user_is_refused(authctl_run, clock):  # noqa: F811
+def test_unknown_user_is_refused(authctl_run):
     for action in ("sessions", "logout"):
         run = authctl_run("user", action, "nobody@example.com")
         assert run.code == 1
         assert "no user nobody@example.com" in run.err
 
 
-def test_authctl_needs_the_sessions_table(authctl_run, clock, monkeypatch):  # noqa: F811
+def test_authctl_needs_the_sessions_table(authctl_run, monkeypatch):
     monkeypatch.delenv("SESSIONS_TABLE")
     run = authctl_run("user", "list")
     assert run.code == 1
@@ -115,8 +120,5 @@ def test_authctl_needs_the_sessions_table(authctl_run, clock, monkeypatch):  # n
 
 
 def test_the_stack_output_names_the_sessions_table():
-    from livekit_auth_tools import authctl
-    from livekit_auth_tools.cfn_template import load_template
-
     assert authctl.STACK_OUTPUTS["SessionsTableName"] == "SESSIONS_TABLE"
     assert json.dumps(load_template()["Outputs"]["SessionsTableName"]["Value"]) == '{"Ref": "SessionsTable"}'

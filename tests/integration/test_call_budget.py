@@ -1,39 +1,20 @@
 """The AWS cost of a login, counted call by call on the handler's own clients."""
 
-from collections import Counter
-from collections.abc import Iterator
-
-import pytest
+import threading
+import time
 
 import app
-from livekit_auth import credentials
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD
-from tests.conftest import clear_caches, login_event
+from tests.support.handler import login_event, new_container
+from tools.local.demo_data import DEMO
 
 
-@pytest.fixture
-def aws_calls() -> Iterator[Counter]:
-    """Counts every API call the function's DynamoDB and SSM clients make, by operation name."""
-    calls: Counter = Counter()
-
-    def count(model, **_):
-        calls[model.name] += 1
-
-    clients = [app.dynamodb, credentials.ssm_provider.client]
-    for client in clients:
-        client.meta.events.register("before-call", count)
-    yield calls
-    for client in clients:
-        client.meta.events.unregister("before-call", count)
-
-
-def successful_login(invoke) -> None:
-    answer = invoke(login_event({"username": DEMO.username, "password": DEMO_PASSWORD}))
+def successful_login(good_login) -> None:
+    answer = good_login(DEMO.username)
     assert answer.status == 200, answer.body
 
 
-def test_a_login_reads_the_user_once_and_queries_channels_once(invoke, aws_calls):
-    successful_login(invoke)
+def test_a_login_reads_the_user_once_and_queries_channels_once(good_login, aws_calls):
+    successful_login(good_login)
     assert aws_calls["GetItem"] == 1
     assert aws_calls["Query"] == 1
     assert aws_calls["BatchGetItem"] == aws_calls["Scan"] == 0
@@ -42,29 +23,32 @@ def test_a_login_reads_the_user_once_and_queries_channels_once(invoke, aws_calls
     assert aws_calls["DeleteItem"] == 1
 
 
-def test_secrets_come_from_one_ssm_call_across_many_invocations(invoke, aws_calls):
+def test_secrets_come_from_one_ssm_call_across_many_invocations(good_login, aws_calls):
     for _ in range(10):
-        successful_login(invoke)
+        successful_login(good_login)
     assert aws_calls["GetParameters"] == 1
     assert aws_calls["GetParameter"] == 0
 
 
-def test_a_new_container_reads_ssm_again(invoke, aws_calls):
-    successful_login(invoke)
-    clear_caches()
-    successful_login(invoke)
+def test_a_new_container_reads_ssm_again(good_login, aws_calls):
+    # Given: a container that has read the secrets once
+    successful_login(good_login)
+    # When: a new container logs in
+    new_container()
+    successful_login(good_login)
+    # Then
     assert aws_calls["GetParameters"] == 2
 
 
-def test_the_secret_cache_expires_so_a_rotated_secret_takes_effect(invoke, aws_calls, monkeypatch):
+def test_the_secret_cache_expires_so_a_rotated_secret_takes_effect(good_login, aws_calls, monkeypatch):
     monkeypatch.setenv("LIVEKIT_SECRET_MAX_AGE_SECONDS", "0")
-    successful_login(invoke)
-    successful_login(invoke)
+    successful_login(good_login)
+    successful_login(good_login)
     assert aws_calls["GetParameters"] == 2
 
 
-def test_a_wrong_password_costs_the_same_reads_and_no_channels_query_nor_ssm(invoke, aws_calls):
-    answer = invoke(login_event({"username": DEMO.username, "password": "wrong"}))
+def test_a_wrong_password_costs_the_same_reads_and_no_channels_query_nor_ssm(guess, aws_calls):
+    answer = guess(DEMO.username)
     assert answer.status == 401
     assert aws_calls["GetItem"] == 1
     assert aws_calls["UpdateItem"] == 1
@@ -73,14 +57,11 @@ def test_a_wrong_password_costs_the_same_reads_and_no_channels_query_nor_ssm(inv
 
 def test_bad_input_makes_no_aws_call(invoke, aws_calls):
     assert invoke(login_event(raw="not json")).status == 400
-    assert sum(aws_calls.values()) == 0
+    assert aws_calls.total() == 0
 
 
-def test_the_side_by_side_calls_are_one_round_trip(invoke, monkeypatch):
+def test_the_side_by_side_calls_are_one_round_trip(good_login):
     """The attempt gate and the user read overlap; so do the channels Query and the attempt reset."""
-    import threading
-    import time
-
     in_flight, overlaps, lock = [0], [0], threading.Lock()
 
     def slow_call(model, **_):
@@ -94,7 +75,7 @@ def test_the_side_by_side_calls_are_one_round_trip(invoke, monkeypatch):
 
     app.dynamodb.meta.events.register("before-call", slow_call)
     try:
-        successful_login(invoke)
+        successful_login(good_login)
     finally:
         app.dynamodb.meta.events.unregister("before-call", slow_call)
     assert overlaps[0] == 2

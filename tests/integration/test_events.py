@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from livekit_auth_tools.make_events import EVENTS, EVENTS_DIR, event_file_text
-from tests.conftest import call_handler
+from tests.support.handler import call_handler
+from tools.ci.make_events import EVENTS, EVENTS_DIR, event_file_text
 
 EVENT_FILES = sorted(EVENTS_DIR.glob("*.json"))
 
@@ -15,7 +15,7 @@ def test_events_directory_holds_exactly_the_generated_events():
     assert {path.stem for path in EVENT_FILES} == set(EVENTS)
     for path in EVENT_FILES:
         assert path.read_text(encoding="utf-8") == event_file_text(path.stem), (
-            f"{path.name} is stale: run python -m livekit_auth_tools.make_events"
+            f"{path.name} is stale: run python -m tools.ci.make_events"
         )
 
 

@@ -25,13 +25,13 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 import app
 from livekit_auth import aws, credentials, messages
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data
-from livekit_auth_tools.fake_aws import API_SECRET_PARAMETER
-from tests.conftest import Answer, login_event
-from tests.log_capture import capture_function_output, log_records
+from tests.support.handler import Answer, login_event
+from tests.support.logs import capture_function_output, log_records
+from tools.local import demo_data
+from tools.local.fake_aws import API_SECRET_PARAMETER, REGION
 
-DYNAMODB_URL = "https://dynamodb.eu-west-1.amazonaws.com"
-SSM_URL = "https://ssm.eu-west-1.amazonaws.com"
+DYNAMODB_URL = f"https://dynamodb.{REGION}.amazonaws.com"
+SSM_URL = f"https://ssm.{REGION}.amazonaws.com"
 RESPONSE_CLASSES = {"dynamodb": DynamoHandler, "ssm": SimpleSystemManagerResponse}
 
 
@@ -86,13 +86,14 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def login(
+def traced_login(
     invoke: Callable[[dict[str, Any]], Answer],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     fast_retries: None,
 ) -> Callable[..., tuple[Answer, str]]:
-    """login(username, password) -> (answer, request id), with the function's log captured."""
+    """traced_login(username, password) -> (answer, its request id), with the function's log captured;
+    by default the demo user with the right password."""
     capture_function_output(monkeypatch)
 
     def _login(username: str = demo_data.DEMO.username, password: str = demo_data.DEMO_PASSWORD):
@@ -132,10 +133,10 @@ def users_table(store: AdminStore) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException"])
-def test_throttled_user_read_is_a_500_after_one_retry(login, capsys, store: AdminStore, code: str) -> None:
+def test_throttled_user_read_is_a_500_after_one_retry(traced_login, capsys, store: AdminStore, code: str) -> None:
     users_before = users_table(store)
     with service_error("dynamodb", "GetItem", code) as fault:
-        answer, request_id = login()
+        answer, request_id = traced_login()
 
     assert_guide_500(answer, request_id, capsys, code)
     assert fault.tries == aws.MAX_ATTEMPTS
@@ -143,27 +144,27 @@ def test_throttled_user_read_is_a_500_after_one_retry(login, capsys, store: Admi
     assert users_table(store) == users_before
 
 
-def test_throttled_channels_query_is_a_500_and_writes_nothing(login, capsys, store: AdminStore) -> None:
+def test_throttled_channels_query_is_a_500_and_writes_nothing(traced_login, capsys, store: AdminStore) -> None:
     with service_error("dynamodb", "Query", "ThrottlingException") as fault:
-        answer, request_id = login()
+        answer, request_id = traced_login()
 
     assert_guide_500(answer, request_id, capsys, "ThrottlingException")
     assert fault.tries == aws.MAX_ATTEMPTS
     assert attempts_left(store) is None  # the right password cleared the count
 
 
-def test_throttled_attempt_gate_is_a_500_and_counts_nothing(login, capsys, store: AdminStore) -> None:
+def test_throttled_attempt_gate_is_a_500_and_counts_nothing(traced_login, capsys, store: AdminStore) -> None:
     with service_error("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException") as fault:
-        answer, request_id = login(password="a-wrong-password")
+        answer, request_id = traced_login(password="a-wrong-password")
 
     assert_guide_500(answer, request_id, capsys, "ProvisionedThroughputExceededException")
     assert fault.tries == aws.MAX_ATTEMPTS
     assert attempts_left(store) is None
 
 
-def test_one_throttled_try_is_retried_into_a_success(login) -> None:
+def test_one_throttled_try_is_retried_into_a_success(traced_login) -> None:
     with service_error("dynamodb", "GetItem", "ProvisionedThroughputExceededException", times=1) as fault:
-        answer, _ = login()
+        answer, _ = traced_login()
 
     assert answer.status == 200, answer.body
     assert fault.tries == 1
@@ -179,10 +180,10 @@ def test_one_throttled_try_is_retried_into_a_success(login) -> None:
     ids=["read-timeout-on-GetItem", "connect-timeout-on-UpdateItem", "read-timeout-on-Query"],
 )
 def test_dynamodb_timeouts_are_a_500_after_one_retry(
-    login, capsys, store: AdminStore, operation: str, timeout: Exception, left: tuple[int, None] | None
+    traced_login, capsys, store: AdminStore, operation: str, timeout: Exception, left: tuple[int, None] | None
 ) -> None:
     with connection_error(app.dynamodb, operation, timeout) as fault:
-        answer, request_id = login()
+        answer, request_id = traced_login()
 
     assert_guide_500(answer, request_id, capsys, type(timeout).__name__)
     assert fault.tries == aws.MAX_ATTEMPTS
@@ -193,29 +194,29 @@ def test_dynamodb_timeouts_are_a_500_after_one_retry(
 
 
 @pytest.mark.parametrize("code", ["ParameterNotFound", "AccessDeniedException"])
-def test_ssm_errors_are_a_500_without_a_token(login, capsys, store: AdminStore, code: str) -> None:
+def test_ssm_errors_are_a_500_without_a_token(traced_login, capsys, store: AdminStore, code: str) -> None:
     with service_error("ssm", "GetParameters", code) as fault:
-        answer, request_id = login()
+        answer, request_id = traced_login()
 
     assert_guide_500(answer, request_id, capsys, code)
     assert fault.tries == 1  # an AWS client error is final, not retried
     assert attempts_left(store) is None
 
 
-def test_an_ssm_timeout_is_a_500_after_one_retry(login, capsys) -> None:
+def test_an_ssm_timeout_is_a_500_after_one_retry(traced_login, capsys) -> None:
     timeout = ReadTimeoutError(endpoint_url=SSM_URL)
     with connection_error(credentials.ssm_provider.client, "GetParameters", timeout) as fault:
-        answer, request_id = login()
+        answer, request_id = traced_login()
 
     assert_guide_500(answer, request_id, capsys, "ReadTimeoutError")
     assert fault.tries == aws.MAX_ATTEMPTS
 
 
-def test_a_missing_secret_parameter_is_a_500(login, capsys) -> None:
+def test_a_missing_secret_parameter_is_a_500(traced_login, capsys) -> None:
     """GetParameters reports a missing name in InvalidParameters, not as an error."""
     boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
 
-    answer, request_id = login()
+    answer, request_id = traced_login()
 
     assert_guide_500(answer, request_id, capsys, "GetParameterError")
 
@@ -223,10 +224,10 @@ def test_a_missing_secret_parameter_is_a_500(login, capsys) -> None:
 # ---- stored data ---------------------------------------------------------------------------------
 
 
-def test_a_corrupt_stored_hash_is_a_500_not_a_wrong_password(login, capsys, store: AdminStore) -> None:
+def test_a_corrupt_stored_hash_is_a_500_not_a_wrong_password(traced_login, capsys, store: AdminStore) -> None:
     store.create_user("corrupt@example.com", "not-a-bcrypt-hash")
 
-    answer, request_id = login("corrupt@example.com", "any-password")
+    answer, request_id = traced_login("corrupt@example.com", "any-password")
 
     assert_guide_500(answer, request_id, capsys, "ValueError")
     assert "not-a-bcrypt-hash" not in json.dumps(answer.body)

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import example, given
 
-from livekit_auth_tools import demo_data, fuzzing
-from livekit_auth_tools.apigw import LOGIN_PATH
-from livekit_auth_tools.fuzzing import FuzzCase
-from tests.conftest import call_handler, clear_caches
+from tests.support.handler import call_handler, new_container
+from tools.bench import fuzz_strategies
+from tools.bench.fuzz_strategies import FuzzCase
+from tools.local import demo_data
+from tools.local.api_gateway import LOGIN_PATH
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # 10k-character strings make long reprs when Hypothesis reports a case; that is expected here.
@@ -22,10 +23,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 @pytest.fixture(scope="module")
 def emulated() -> Iterator[dict[str, str]]:
     """One emulated AWS with the demo users for the whole module: @given runs many cases per test."""
-    with fuzzing.emulated_function() as environment:
-        clear_caches()
+    with fuzz_strategies.emulated_function() as environment:
+        new_container()
         yield environment
-        clear_caches()
+        new_container()
 
 
 def login_case(document: object, headers: dict[str, str] | None = None) -> FuzzCase:
@@ -36,12 +37,12 @@ def login_case(document: object, headers: dict[str, str] | None = None) -> FuzzC
 
 def assert_safe(case: FuzzCase) -> int:
     answer = call_handler(case.event())
-    assert fuzzing.violations(case, answer.status, answer.headers, answer.body) == []
+    assert fuzz_strategies.violations(case, answer.status, answer.headers, answer.body) == []
     return answer.status
 
 
-@fuzzing.fuzz_settings(150, database=None)
-@given(case=fuzzing.fuzz_cases())
+@fuzz_strategies.fuzz_settings(150, database=None)
+@given(case=fuzz_strategies.fuzz_cases())
 @example(case=login_case({"username": "\ud800@example.com", "password": "x"}))
 @example(case=login_case({"username": demo_data.DEMO.username, "password": "\udfff"}))
 @example(case=login_case({"username": "\u202edemo@example.com\u200f", "password": "\0"}))
@@ -56,16 +57,16 @@ def test_any_request_gets_a_safe_answer(emulated: dict[str, str], case: FuzzCase
     assert_safe(case)
 
 
-@fuzzing.fuzz_settings(60, database=None)
-@given(case=fuzzing.login_objects.map(login_case))
+@fuzz_strategies.fuzz_settings(60, database=None)
+@given(case=fuzz_strategies.login_objects.map(login_case))
 def test_login_objects_of_any_shape_get_a_safe_answer(emulated: dict[str, str], case: FuzzCase) -> None:
     """Well-formed requests whose fields have every JSON type reach the account checks safely."""
     status = assert_safe(case)
     assert status in {200, 400, 401, 403, 404, 413, 429}
 
 
-@fuzzing.fuzz_settings(60, database=None)
-@given(case=fuzzing.wrong_password_cases())
+@fuzz_strategies.fuzz_settings(60, database=None)
+@given(case=fuzz_strategies.wrong_password_cases())
 def test_a_wrong_password_never_earns_a_token(emulated: dict[str, str], case: FuzzCase) -> None:
     """Near misses (a NUL suffix, past 72 bytes, case, RTL marks) for real accounts are refused."""
     status = assert_safe(case)

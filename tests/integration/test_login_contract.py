@@ -8,11 +8,12 @@ import boto3
 import pytest
 from livekit.api import TokenVerifier
 
-from livekit_auth import messages
-from livekit_auth.config import BCRYPT_ROUNDS
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
-from livekit_auth_tools.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
-from tests.conftest import call_handler, login_event
+from livekit_auth import config, messages
+from tests.support.handler import call_handler, login_event
+from tools.ci.make_events import EVENTS
+from tools.local.api_gateway import proxy_event
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
+from tools.local.fake_aws import API_KEY, API_SECRET, API_SECRET_PARAMETER, LIVEKIT_URL
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -20,8 +21,8 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 # ---- 200 ------------------------------------------------------------------------------------------
 
 
-def test_success_has_exactly_the_guides_shape(log_in, demo_users):
-    answer = log_in(DEMO.username, server_url="https://livekit.yourdomain.com")
+def test_success_has_exactly_the_guides_shape(good_login, demo_users):
+    answer = good_login(DEMO.username, server_url="https://livekit.yourdomain.com")
     assert answer.status == 200
     body = answer.body
     assert set(body) == {"success", "user_id", "username", "channels", "tokens", "server_url"}
@@ -42,14 +43,14 @@ def test_success_has_exactly_the_guides_shape(log_in, demo_users):
     assert body["server_url"] == "https://livekit.yourdomain.com"
 
 
-def test_channel_ids_are_numbers_in_channels_and_string_keys_in_tokens(log_in):
-    raw = log_in(DEMO.username).raw["body"]
+def test_channel_ids_are_numbers_in_channels_and_string_keys_in_tokens(good_login):
+    raw = good_login(DEMO.username).raw["body"]
     assert '"channel_id":1234567' in raw
     assert '"1234567":{' in raw
 
 
-def test_every_token_passes_livekits_verifier_with_the_right_claims(log_in, demo_users):
-    body = log_in(DEMO.username).body
+def test_every_token_passes_livekits_verifier_with_the_right_claims(good_login, demo_users):
+    body = good_login(DEMO.username).body
     verifier = TokenVerifier(API_KEY, API_SECRET)
     for channel_id, entry in body["tokens"].items():
         claims = verifier.verify(entry["token"])
@@ -60,40 +61,40 @@ def test_every_token_passes_livekits_verifier_with_the_right_claims(log_in, demo
         assert (claims.video.can_publish, claims.video.can_subscribe, claims.video.can_publish_data) == (True,) * 3
 
 
-def test_tokens_are_unique_per_channel(log_in):
-    tokens = [entry["token"] for entry in log_in(DEMO.username).body["tokens"].values()]
+def test_tokens_are_unique_per_channel(good_login):
+    tokens = [entry["token"] for entry in good_login(DEMO.username).body["tokens"].values()]
     assert len(set(tokens)) == len(tokens) == 2
 
 
-def test_token_lifetime_follows_the_configured_ttl(log_in, monkeypatch):
+def test_token_lifetime_follows_the_configured_ttl(good_login, monkeypatch):
     monkeypatch.setenv("TOKEN_TTL_SECONDS", "600")
-    token = log_in(DEMO.username).body["tokens"]["1234567"]["token"]
+    token = good_login(DEMO.username).body["tokens"]["1234567"]["token"]
     _, payload, _ = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     assert claims["exp"] - claims["nbf"] == 600
     assert claims["iss"] == API_KEY
 
 
-def test_a_read_only_membership_gives_a_token_that_cannot_publish(log_in):
-    token = log_in(VIEWER.username).body["tokens"]["1234567"]["token"]
+def test_a_read_only_membership_gives_a_token_that_cannot_publish(good_login):
+    token = good_login(VIEWER.username).body["tokens"]["1234567"]["token"]
     claims = TokenVerifier(API_KEY, API_SECRET).verify(token)
     assert claims.video.can_publish is False
     assert claims.video.can_subscribe is True
 
 
-def test_server_url_defaults_to_the_configured_livekit_url(log_in):
-    assert log_in(DEMO.username).body["server_url"] == LIVEKIT_URL
+def test_server_url_defaults_to_the_configured_livekit_url(good_login):
+    assert good_login(DEMO.username).body["server_url"] == LIVEKIT_URL
 
 
-def test_usernames_are_trimmed_and_lower_cased_at_login(log_in):
-    answer = log_in("  Demo@EXAMPLE.com\t")
+def test_usernames_are_trimmed_and_lower_cased_at_login(good_login):
+    answer = good_login("  Demo@EXAMPLE.com\t")
     assert answer.status == 200
     assert answer.body["username"] == DEMO.username
 
 
 @pytest.mark.parametrize("url", ["ws://localhost:7880", "wss://lk.example.com", "http://10.0.0.1:7880", "HTTPS://A.B"])
-def test_any_http_or_websocket_server_url_is_echoed(log_in, url):
-    assert log_in(DEMO.username, server_url=url).body["server_url"] == url
+def test_any_http_or_websocket_server_url_is_echoed(good_login, url):
+    assert good_login(DEMO.username, server_url=url).body["server_url"] == url
 
 
 # ---- the guide's error rows -------------------------------------------------------------------------
@@ -131,27 +132,34 @@ def test_400_when_username_or_password_is_missing_empty_or_not_a_string(invoke, 
         (DEMO.username, "\x00"),
     ],
 )
-def test_401_for_a_wrong_password_or_an_unknown_user_alike(log_in, username, password):
-    answer = log_in(username, password)
+def test_401_for_a_wrong_password_or_an_unknown_user_alike(attempt_login, username, password):
+    answer = attempt_login(username, password)
     assert (answer.status, answer.body) == (401, {"error": messages.INVALID_CREDENTIALS})
 
 
-def test_403_inactive_only_after_the_password_verified(log_in):
-    assert log_in(INACTIVE.username).body == {"error": messages.ACCOUNT_INACTIVE}
-    assert log_in(INACTIVE.username).status == 403
-    wrong = log_in(INACTIVE.username, "wrong-password")
+def test_403_inactive_with_the_right_password(good_login):
+    assert good_login(INACTIVE.username).body == {"error": messages.ACCOUNT_INACTIVE}
+    assert good_login(INACTIVE.username).status == 403
+
+
+def test_an_inactive_account_with_a_wrong_password_is_a_plain_401(guess):
+    """Inactive is told only after the password verified."""
+    wrong = guess(INACTIVE.username)
     assert (wrong.status, wrong.body) == (401, {"error": messages.INVALID_CREDENTIALS})
 
 
-def test_403_no_channels_for_a_user_whose_record_grants_none(log_in):
-    answer = log_in(NO_CHANNELS.username)
+def test_403_no_channels_for_a_user_whose_record_grants_none(good_login):
+    answer = good_login(NO_CHANNELS.username)
     assert (answer.status, answer.body) == (403, {"error": messages.NO_CHANNELS})
 
 
-def test_404_when_the_user_has_no_record_in_the_channels_table(log_in):
-    answer = log_in(NO_DATA.username)
+def test_404_when_the_user_has_no_record_in_the_channels_table(good_login):
+    answer = good_login(NO_DATA.username)
     assert (answer.status, answer.body) == (404, {"error": messages.USER_DATA_NOT_FOUND})
-    wrong = log_in(NO_DATA.username, "wrong-password")
+
+
+def test_a_user_without_a_channels_record_and_a_wrong_password_is_a_401(guess):
+    wrong = guess(NO_DATA.username)
     assert wrong.status == 401
 
 
@@ -165,7 +173,7 @@ def test_500_has_the_guides_body_with_the_request_id_and_no_exception_text(invok
 
 
 def test_500_when_the_ssm_parameters_are_missing(invoke):
-    boto3.client("ssm").delete_parameter(Name="/livekit-auth/test/api-secret")
+    boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
     answer = invoke(login_event({"username": DEMO.username, "password": DEMO_PASSWORD}))
     assert answer.status == 500
     assert answer.body["error"] == messages.SERVER_ERROR
@@ -173,20 +181,18 @@ def test_500_when_the_ssm_parameters_are_missing(invoke):
 
 def test_500_when_the_deployed_secret_is_shorter_than_32_bytes(invoke, monkeypatch):
     monkeypatch.setenv("LOCAL_MODE", "false")  # as deployed: the template never sets it
-    monkeypatch.setenv("BCRYPT_ROUNDS", str(BCRYPT_ROUNDS.low))
-    boto3.client("ssm").put_parameter(
-        Name="/livekit-auth/test/api-secret", Value="short", Type="SecureString", Overwrite=True
-    )
+    monkeypatch.setenv("BCRYPT_ROUNDS", str(config.BCRYPT_ROUNDS.low))
+    boto3.client("ssm").put_parameter(Name=API_SECRET_PARAMETER, Value="short", Type="SecureString", Overwrite=True)
     assert invoke(login_event({"username": DEMO.username, "password": DEMO_PASSWORD})).status == 500
 
 
-def test_local_mode_accepts_the_livekit_dev_secret_from_the_guides_variables(log_in, monkeypatch):
+def test_local_mode_accepts_the_livekit_dev_secret_from_the_guides_variables(good_login, monkeypatch):
     monkeypatch.delenv("LIVEKIT_API_KEY_PARAMETER")
     monkeypatch.delenv("LIVEKIT_API_SECRET_PARAMETER")
     monkeypatch.setenv("LIVEKIT_SERVER_API_KEY", "devkey")
     monkeypatch.setenv("LIVEKIT_SERVER_API_SECRET", "secret")
     monkeypatch.setenv("LOCAL_MODE", "true")
-    token = log_in(DEMO.username).body["tokens"]["1234567"]["token"]
+    token = good_login(DEMO.username).body["tokens"]["1234567"]["token"]
     assert TokenVerifier("devkey", "secret").verify(token).video.room == "channel-1234567"
 
 
@@ -250,19 +256,17 @@ def test_a_broken_base64_body_is_a_400(invoke, raw):
     "url",
     ["ftp://lk.example", "javascript:alert(1)", "livekit.example.com", "wss://", "https://a b", 42, True, ["wss://x"]],
 )
-def test_an_invalid_server_url_is_a_400(log_in, url):
-    answer = log_in(DEMO.username, server_url=url)
+def test_an_invalid_server_url_is_a_400(good_login, url):
+    answer = good_login(DEMO.username, server_url=url)
     assert (answer.status, answer.body) == (400, {"error": messages.INVALID_SERVER_URL})
 
 
-def test_an_empty_or_null_server_url_means_the_default(log_in):
-    assert log_in(DEMO.username, server_url="").body["server_url"] == LIVEKIT_URL
-    assert log_in(DEMO.username, server_url=None).body["server_url"] == LIVEKIT_URL
+def test_an_empty_or_null_server_url_means_the_default(good_login):
+    assert good_login(DEMO.username, server_url="").body["server_url"] == LIVEKIT_URL
+    assert good_login(DEMO.username, server_url=None).body["server_url"] == LIVEKIT_URL
 
 
 def test_an_unknown_route_is_a_persian_404(invoke):
-    from livekit_auth_tools.apigw import proxy_event
-
     answer = invoke(proxy_event("GET", "/api/other", resource="/api/other"))
     assert (answer.status, answer.body) == (404, {"error": messages.ROUTE_NOT_FOUND})
 
@@ -276,8 +280,8 @@ def test_the_path_works_with_and_without_the_trailing_slash(invoke):
 # ---- headers: CORS and security ----------------------------------------------------------------------------
 
 
-def test_every_answer_carries_no_store_nosniff_and_cors(log_in):
-    for answer in (log_in(DEMO.username), log_in(DEMO.username, "wrong"), log_in(NO_DATA.username)):
+def test_every_answer_carries_no_store_nosniff_and_cors(good_login, guess):
+    for answer in (good_login(DEMO.username), guess(DEMO.username), good_login(NO_DATA.username)):
         assert answer.headers["Cache-Control"] == "no-store"
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert answer.headers["Access-Control-Allow-Origin"] == "*"
@@ -285,8 +289,6 @@ def test_every_answer_carries_no_store_nosniff_and_cors(log_in):
 
 
 def test_preflight_answers_the_one_method_and_header_with_a_max_age(invoke):
-    from livekit_auth_tools.make_events import EVENTS
-
     answer = call_handler(EVENTS["preflight"][1])
     assert answer.status == 204
     assert answer.headers["Access-Control-Allow-Origin"] == "*"
@@ -295,18 +297,18 @@ def test_preflight_answers_the_one_method_and_header_with_a_max_age(invoke):
     assert int(answer.headers["Access-Control-Max-Age"]) >= 600
 
 
-def test_with_an_allowlist_only_listed_origins_are_answered_and_vary_is_set(log_in, monkeypatch):
+def test_with_an_allowlist_only_listed_origins_are_answered_and_vary_is_set(good_login, guess, monkeypatch):
     monkeypatch.setenv("ALLOWED_ORIGINS", "https://app.example.com")
-    listed = log_in(DEMO.username, headers={"Origin": "https://app.example.com"})
+    listed = good_login(DEMO.username, headers={"Origin": "https://app.example.com"})
     assert listed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
     assert listed.headers["Vary"] == "Origin"
-    other = log_in(DEMO.username, "wrong", headers={"Origin": "https://evil.example"})
+    other = guess(DEMO.username, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
     assert other.headers["Vary"] == "Origin"
 
 
-def test_an_error_answer_is_readable_by_the_browser(log_in):
+def test_an_error_answer_is_readable_by_the_browser(guess):
     """The guide's client reads data.error on failure: that needs the CORS header on errors too."""
-    answer = log_in(DEMO.username, "wrong", headers={"Origin": "https://app.example.com"})
+    answer = guess(DEMO.username, headers={"Origin": "https://app.example.com"})
     assert answer.status == 401
     assert answer.headers["Access-Control-Allow-Origin"] == "*"

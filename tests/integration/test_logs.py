@@ -19,11 +19,12 @@ from typing import Any
 import boto3
 import pytest
 
+from livekit_auth.config import Settings
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data
-from livekit_auth_tools.fake_aws import API_SECRET, API_SECRET_PARAMETER
-from tests.conftest import Answer, clear_caches, login_event
-from tests.log_capture import capture_function_output, output_lines
+from tests.support.handler import Answer, login_event, new_container
+from tests.support.logs import capture_function_output, output_lines
+from tools.local import demo_data
+from tools.local.fake_aws import API_SECRET, API_SECRET_PARAMETER
 
 BCRYPT_HASH = re.compile(r"\$2[abxy]?\$")
 FORGED_MESSAGE = "forged by the username"
@@ -32,7 +33,6 @@ FORGING_USERNAME = (
     'evil@example.com\r\n{"level":"INFO","message":"' + FORGED_MESSAGE + '","outcome":"success","reason":"ok"}\n'
 )
 UNICODE_BREAKS_USERNAME = "evil\u2028x\u0085y\u2029@example.com"
-LOCKOUT_THRESHOLD = 5  # function_env's
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Attempts:
     """The attempts made, by request id, with every secret they involved."""
 
     invoke: Callable[[dict[str, Any]], Answer]
+    lockout_threshold: int
     expected_status: dict[str, int] = field(default_factory=dict)
     secrets: set[str] = field(default_factory=set)
 
@@ -53,7 +54,7 @@ class Attempts:
         self.expected_status[request_id] = answer.status
         return answer
 
-    def log_in(self, username: str, password: str, expected_status: int | set[int]) -> Answer:
+    def attempt_login(self, username: str, password: str, expected_status: int | set[int]) -> Answer:
         self.secrets.add(password)
         answer = self.send(expected_status, {"username": username, "password": password})
         if answer.status == 200:
@@ -69,10 +70,13 @@ def function_output(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
 
 @pytest.fixture
 def attempts(
-    invoke: Callable[[dict[str, Any]], Answer], function_output: None, caplog: pytest.LogCaptureFixture
+    invoke: Callable[[dict[str, Any]], Answer],
+    settings: Settings,
+    function_output: None,
+    caplog: pytest.LogCaptureFixture,
 ) -> Attempts:
     caplog.set_level(logging.INFO)  # Lambda's application log level
-    return Attempts(invoke, secrets={API_SECRET})
+    return Attempts(invoke, settings.lockout_threshold, secrets={API_SECRET})
 
 
 def stored_hashes(store: AdminStore) -> set[str]:
@@ -80,19 +84,20 @@ def stored_hashes(store: AdminStore) -> set[str]:
 
 
 def run_every_kind_of_attempt(attempts: Attempts, store: AdminStore) -> None:
-    attempts.log_in(demo_data.DEMO.username, demo_data.DEMO_PASSWORD, 200)
-    attempts.log_in(demo_data.VIEWER.username.upper(), demo_data.DEMO_PASSWORD, 200)
-    attempts.log_in(demo_data.DEMO.username, "Wrong-password-7f3a9", 401)
-    attempts.log_in("nobody@example.com", "Unknown-user-password-c41d", 401)
-    attempts.log_in(demo_data.INACTIVE.username, demo_data.DEMO_PASSWORD, 403)
-    attempts.log_in(demo_data.INACTIVE.username, "Inactive-wrong-password-88e2", 401)
-    attempts.log_in(demo_data.NO_CHANNELS.username, demo_data.DEMO_PASSWORD, 403)
-    attempts.log_in(demo_data.NO_DATA.username, demo_data.DEMO_PASSWORD, 404)
-    for number in range(LOCKOUT_THRESHOLD):
-        attempts.log_in(demo_data.VIEWER.username, f"Lockout-guess-{number}-5be1", 401)
+    attempts.attempt_login(demo_data.DEMO.username, demo_data.DEMO_PASSWORD, 200)
+    attempts.attempt_login(demo_data.VIEWER.username.upper(), demo_data.DEMO_PASSWORD, 200)
+    attempts.attempt_login(demo_data.DEMO.username, "Wrong-password-7f3a9", 401)
+    attempts.attempt_login("nobody@example.com", "Unknown-user-password-c41d", 401)
+    attempts.attempt_login(demo_data.INACTIVE.username, demo_data.DEMO_PASSWORD, 403)
+    attempts.attempt_login(demo_data.INACTIVE.username, "Inactive-wrong-password-88e2", 401)
+    attempts.attempt_login(demo_data.NO_CHANNELS.username, demo_data.DEMO_PASSWORD, 403)
+    attempts.attempt_login(demo_data.NO_DATA.username, demo_data.DEMO_PASSWORD, 404)
+    for number in range(attempts.lockout_threshold):
+        attempts.attempt_login(demo_data.VIEWER.username, f"Lockout-guess-{number}-5be1", 401)
     # Locked for 1 s now; a slow machine may see the lock run out and one more guess admitted.
     for number in range(3):
-        if attempts.log_in(demo_data.VIEWER.username, f"Locked-out-guess-{number}-91aa", {401, 429}).status == 429:
+        answer = attempts.attempt_login(demo_data.VIEWER.username, f"Locked-out-guess-{number}-91aa", {401, 429})
+        if answer.status == 429:
             break
     assert 429 in attempts.expected_status.values()
     # Bad input that still carries a password.
@@ -101,15 +106,15 @@ def run_every_kind_of_attempt(attempts: Attempts, store: AdminStore) -> None:
     attempts.send(
         415, {"username": "demo@example.com", "password": "Password-as-form-2e19"}, **{"Content-Type": "text/plain"}
     )
-    attempts.log_in(demo_data.DEMO.username, "Password-too-long-" + "z" * 80, 401)
-    attempts.log_in(FORGING_USERNAME, "Forging-password-6a0b", 401)
-    attempts.log_in(UNICODE_BREAKS_USERNAME, "Unicode-breaks-password-3c5d", 401)
+    attempts.attempt_login(demo_data.DEMO.username, "Password-too-long-" + "z" * 80, 401)
+    attempts.attempt_login(FORGING_USERNAME, "Forging-password-6a0b", 401)
+    attempts.attempt_login(UNICODE_BREAKS_USERNAME, "Unicode-breaks-password-3c5d", 401)
     # Server errors: a corrupt stored hash, then the LiveKit secret missing from SSM.
     store.create_user("corrupt@example.com", "not-a-bcrypt-hash")
-    attempts.log_in("corrupt@example.com", "Corrupt-hash-password-7e4f", 500)
+    attempts.attempt_login("corrupt@example.com", "Corrupt-hash-password-7e4f", 500)
     boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
-    clear_caches()
-    attempts.log_in(demo_data.DEMO.username, demo_data.DEMO_PASSWORD, 500)
+    new_container()
+    attempts.attempt_login(demo_data.DEMO.username, demo_data.DEMO_PASSWORD, 500)
 
 
 def test_logs_hold_no_password_secret_hash_or_token(

@@ -9,10 +9,9 @@ A controllable clock (the LoginService takes one) stands in for waiting out the 
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,58 +19,16 @@ import pytest
 from moto.dynamodb.responses import DynamoHandler
 
 import app
-from livekit_auth import messages, passwords
-from livekit_auth.config import load_settings, require_function_settings
-from livekit_auth.login import LoginService
+from livekit_auth import messages
+from livekit_auth.config import Settings
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data
-from tests.conftest import Answer, call_handler, login_event
+from tests.support.clock import FakeClock
+from tests.support.counters import AwsCallCounter, BcryptCounter
+from tests.support.handler import Answer
+from tests.support.logins import good_login, guess
+from tools.local import demo_data
 
 GUESSERS = 16
-THRESHOLD = 5  # function_env's LOCKOUT_THRESHOLD
-START = 1_800_000_000.0
-WRONG_PASSWORD = "not-the-password"
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The handler's own LoginService (app.build_service), on a clock the test moves."""
-    clock = Clock(START)
-    settings = require_function_settings(load_settings())
-    service = app.build_service(settings, clock=clock)
-
-    @functools.cache
-    def configured_on_clock() -> tuple[Any, LoginService]:
-        return settings, service
-
-    monkeypatch.setattr(app, "configured", configured_on_clock)
-    return clock
-
-
-@pytest.fixture
-def bcrypt_runs(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
-    """How many password checks reached bcrypt so far (thread-safe)."""
-    lock, runs = threading.Lock(), [0]
-    real_checkpw = passwords.bcrypt.checkpw
-
-    def counting_checkpw(password: bytes, hashed: bytes) -> bool:
-        with lock:
-            runs[0] += 1
-        return real_checkpw(password, hashed)
-
-    monkeypatch.setattr(passwords.bcrypt, "checkpw", counting_checkpw)
-    return lambda: runs[0]
 
 
 @pytest.fixture
@@ -103,33 +60,16 @@ def first_writes_race(one_request_at_a_time_in_the_emulator: None) -> Iterator[N
     app.dynamodb.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="race-first-writes")
 
 
-@pytest.fixture
-def dynamodb_calls() -> Iterator[Counter[str]]:
-    """DynamoDB operations the handler's client makes, by name."""
-    calls: Counter[str] = Counter()
-
-    def count(model: Any, **_: Any) -> None:
-        calls[model.name] += 1
-
-    app.dynamodb.meta.events.register("before-call.dynamodb", count, unique_id="count-dynamodb-calls")
-    yield calls
-    app.dynamodb.meta.events.unregister("before-call.dynamodb", unique_id="count-dynamodb-calls")
-
-
-def log_in(username: str, password: str = WRONG_PASSWORD) -> Answer:
-    return call_handler(login_event({"username": username, "password": password}))
-
-
 def guess_in_parallel(username: str) -> list[Answer]:
     """GUESSERS wrong passwords for one account, released together."""
     start = threading.Barrier(GUESSERS, timeout=30)
 
-    def guess(_: int) -> Answer:
+    def guess_together(_: int) -> Answer:
         start.wait()
-        return log_in(username)
+        return guess(username)
 
     with ThreadPoolExecutor(max_workers=GUESSERS, thread_name_prefix="guesser") as pool:
-        return list(pool.map(guess, range(GUESSERS)))
+        return list(pool.map(guess_together, range(GUESSERS)))
 
 
 def assert_locked(answer: Answer) -> None:
@@ -143,64 +83,100 @@ def statuses(answers: list[Answer]) -> Counter[int]:
     return Counter(answer.status for answer in answers)
 
 
-@pytest.mark.usefixtures("demo_users", "first_writes_race")
+@pytest.mark.usefixtures("demo_users", "first_writes_race", "handler_clock")
 @pytest.mark.parametrize("username", [demo_data.DEMO.username, "nobody@example.com"], ids=["known", "unknown"])
 def test_parallel_guesses_reach_bcrypt_at_most_threshold_times(
-    clock: Clock, bcrypt_runs: Callable[[], int], username: str
+    bcrypt_checks: BcryptCounter, settings: Settings, username: str
 ) -> None:
     """Known and unknown usernames alike: the threshold admits, the rest are locked out unchecked."""
+    threshold = settings.lockout_threshold
+    # When
     answers = guess_in_parallel(username)
-
-    assert bcrypt_runs() == THRESHOLD
-    assert statuses(answers) == {401: THRESHOLD, 429: GUESSERS - THRESHOLD}
+    # Then
+    assert bcrypt_checks.count == threshold
+    assert statuses(answers) == {401: threshold, 429: GUESSERS - threshold}
     for answer in answers:
         if answer.status == 429:
             assert_locked(answer)
 
 
 @pytest.mark.usefixtures("demo_users", "one_request_at_a_time_in_the_emulator")
-def test_after_the_lock_one_attempt_at_a_time_and_a_success_resets(
-    clock: Clock, bcrypt_runs: Callable[[], int], store: AdminStore
+def test_after_each_lock_one_parallel_guess_is_admitted_and_the_lock_doubles(
+    handler_clock: FakeClock, bcrypt_checks: BcryptCounter, settings: Settings
 ) -> None:
+    threshold = settings.lockout_threshold
     username = demo_data.DEMO.username
+    # Given: the account locked by a parallel burst
     guess_in_parallel(username)
-    assert bcrypt_runs() == THRESHOLD
+    assert bcrypt_checks.count == threshold
 
     for past_threshold, lock_seconds in enumerate((1, 2, 4), start=1):  # each failure doubles the lock
-        clock.advance(lock_seconds)
+        # When: the lock runs out and another burst arrives
+        handler_clock.advance(lock_seconds)
         answers = guess_in_parallel(username)
+        # Then: one guess reaches bcrypt, and the next lock is twice as long
         assert statuses(answers) == {401: 1, 429: GUESSERS - 1}
-        assert bcrypt_runs() == THRESHOLD + past_threshold
-        locked = log_in(username)
+        assert bcrypt_checks.count == threshold + past_threshold
+        locked = guess(username)
         assert_locked(locked)
         assert int(locked.headers["Retry-After"]) == 2 * lock_seconds
 
-    clock.advance(8)
-    assert log_in(username, demo_data.DEMO_PASSWORD).status == 200
+
+@pytest.mark.usefixtures("demo_users", "one_request_at_a_time_in_the_emulator")
+def test_a_success_after_the_locks_resets_the_count_for_parallel_guessers(
+    handler_clock: FakeClock, store: AdminStore, settings: Settings
+) -> None:
+    threshold = settings.lockout_threshold
+    username = demo_data.DEMO.username
+    # Given: locked by a burst, then three more admitted failures (locks of 1, 2 and 4 s, then 8 s)
+    guess_in_parallel(username)
+    for lock_seconds in (1, 2, 4):
+        handler_clock.advance(lock_seconds)
+        guess_in_parallel(username)
+    # When: the last lock runs out and the right password comes
+    handler_clock.advance(8)
+    assert good_login(username).status == 200
+    # Then: the count is gone, and a new burst again gets the whole threshold
     assert store.get_attempts(username) is None
     answers = guess_in_parallel(username)
-    assert statuses(answers) == {401: THRESHOLD, 429: GUESSERS - THRESHOLD}
+    assert statuses(answers) == {401: threshold, 429: GUESSERS - threshold}
 
 
-@pytest.mark.usefixtures("demo_users")
+def lock_step_budgets(aws_calls: AwsCallCounter, username: str, attempts: int) -> list[tuple[int, dict[str, int]]]:
+    """(status, DynamoDB calls) of each of `attempts` guesses in a row."""
+    budgets = []
+    for _ in range(attempts):
+        aws_calls.clear()
+        answer = guess(username)
+        budgets.append((answer.status, aws_calls.on("dynamodb")))
+    return budgets
+
+
+@pytest.mark.usefixtures("demo_users", "handler_clock")
 def test_a_locked_account_costs_two_dynamodb_calls_and_no_bcrypt(
-    clock: Clock, bcrypt_runs: Callable[[], int], dynamodb_calls: Counter[str]
+    bcrypt_checks: BcryptCounter, aws_calls: AwsCallCounter, settings: Settings
 ) -> None:
     """The per-login AWS budget on each step of the way to a lock."""
-    username = demo_data.DEMO.username
-    budgets = []
-    for _ in range(THRESHOLD + 1):
-        dynamodb_calls.clear()
-        answer = log_in(username)
-        budgets.append((answer.status, dict(dynamodb_calls)))
-
+    threshold = settings.lockout_threshold
+    # When: guesses up to the threshold and one more
+    budgets = lock_step_budgets(aws_calls, demo_data.DEMO.username, threshold + 1)
+    # Then
     below_threshold = (401, {"GetItem": 1, "UpdateItem": 1})  # the read beside one conditional count
     at_threshold = (401, {"GetItem": 1, "UpdateItem": 3})  # count refused, gated count, lock
     locked = (429, {"GetItem": 1, "UpdateItem": 1})  # count refused: nothing else, no bcrypt
-    assert budgets == [below_threshold] * (THRESHOLD - 1) + [at_threshold, locked]
-    assert bcrypt_runs() == THRESHOLD
+    assert budgets == [below_threshold] * (threshold - 1) + [at_threshold, locked]
+    assert bcrypt_checks.count == threshold
 
-    clock.advance(1)
-    dynamodb_calls.clear()
-    assert log_in(username, demo_data.DEMO_PASSWORD).status == 200
-    assert dict(dynamodb_calls) == {"GetItem": 1, "UpdateItem": 2, "Query": 1, "DeleteItem": 1}
+
+@pytest.mark.usefixtures("demo_users")
+def test_a_success_after_a_lock_costs_the_reset_besides_the_login(
+    handler_clock: FakeClock, aws_calls: AwsCallCounter, settings: Settings
+) -> None:
+    # Given: a lock that has run out
+    lock_step_budgets(aws_calls, demo_data.DEMO.username, settings.lockout_threshold + 1)
+    handler_clock.advance(1)
+    aws_calls.clear()
+    # When
+    assert good_login(demo_data.DEMO.username).status == 200
+    # Then
+    assert aws_calls.on("dynamodb") == {"GetItem": 1, "UpdateItem": 2, "Query": 1, "DeleteItem": 1}

@@ -11,17 +11,18 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 import app
-from livekit_auth import credentials, passwords
-from livekit_auth.sessions import LAST_USE_WRITE_SECONDS
-from livekit_auth_tools.apigw import TOKEN_RESOURCE, proxy_event
-from livekit_auth_tools.demo_data import DEMO
-from tests.session_support import Clock, install_clock
+from livekit_auth import credentials
+from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS
+from tests.support.sessions import fetch_token, log_out_session, open_session, refresh_session
+from tools.ci.cfn_template import load_template
+from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
+from tools.local.demo_data import DEMO
 
 CALL_SECONDS = 0.05  # each AWS call is slowed this much, so calls in a row cannot pass for overlapping ones
 
 
 @dataclass
-class Calls:
+class TimedCalls:
     """Every AWS call of the function's clients: its operation and when it ran."""
 
     spans: list[tuple[str, float, float]] = field(default_factory=list)
@@ -55,13 +56,9 @@ class Calls:
 
 
 @pytest.fixture
-def clock(function_env, monkeypatch) -> Clock:
-    return install_clock(monkeypatch)
-
-
-@pytest.fixture
-def aws_calls() -> Iterator[Calls]:
-    calls = Calls()
+def timed_calls() -> Iterator[TimedCalls]:
+    """Every call of the function's AWS clients with its start and end (each slowed by CALL_SECONDS)."""
+    calls = TimedCalls()
     clients = [app.dynamodb, credentials.ssm_provider.client]
     for client in clients:
         client.meta.events.register("before-call", calls.before)
@@ -72,87 +69,70 @@ def aws_calls() -> Iterator[Calls]:
         client.meta.events.unregister("after-call", calls.after)
 
 
-@pytest.fixture
-def bcrypt_runs(monkeypatch) -> list[str]:
-    runs: list[str] = []
-    for name in ("checkpw", "hashpw"):
-        real = getattr(passwords.bcrypt, name)
-        monkeypatch.setattr(
-            passwords.bcrypt, name, lambda *args, _real=real, _name=name: runs.append(_name) or _real(*args)
-        )
-    return runs
-
-
-def session_token(log_in) -> str:
-    answer = log_in(DEMO.username, session=True)
-    assert answer.status == 200
-    return answer.body["session"]["token"]
-
-
-def fetch(invoke, token: str) -> None:
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    answer = invoke(proxy_event("POST", TOKEN_RESOURCE + "/", resource=TOKEN_RESOURCE, headers=headers, body="{}"))
-    assert answer.status == 201, answer.body
-
-
 def test_a_token_is_one_batch_read_then_the_user_and_memberships_side_by_side(
-    invoke, log_in, clock, aws_calls, bcrypt_runs
+    invoke, handler_clock, timed_calls, bcrypt_checks
 ):
-    token = session_token(log_in)
-    aws_calls.clear()
-    bcrypt_runs.clear()
-
-    fetch(invoke, token)
-
-    assert aws_calls.names() == ["BatchGetItem", "GetItem", "Query"]
-    assert aws_calls.round_trips() == 2
-    assert bcrypt_runs == []
-
-
-def test_the_hourly_last_use_write_runs_beside_them(invoke, log_in, clock, aws_calls):
-    token = session_token(log_in)
-    clock.advance(LAST_USE_WRITE_SECONDS)
-    aws_calls.clear()
-
-    fetch(invoke, token)
-
-    assert aws_calls.names() == ["BatchGetItem", "GetItem", "Query", "UpdateItem"]
-    assert aws_calls.round_trips() == 2
+    # Given: a session
+    token = open_session()
+    timed_calls.clear()
+    checks_by_the_login = bcrypt_checks.count
+    # When
+    assert fetch_token(token).status == 201
+    # Then: three reads in two round trips, no bcrypt
+    assert timed_calls.names() == ["BatchGetItem", "GetItem", "Query"]
+    assert timed_calls.round_trips() == 2
+    assert bcrypt_checks.count == checks_by_the_login
 
 
-def test_a_cold_container_reads_ssm_beside_them_too(invoke, log_in, clock, aws_calls, monkeypatch):
-    token = session_token(log_in)
-    credentials.ssm_provider.clear_cache()  # what a new container starts without
+def test_the_hourly_last_use_write_runs_beside_them(invoke, handler_clock, timed_calls):
+    # Given: a session last used an hour ago
+    token = open_session()
+    handler_clock.advance(LAST_USE_WRITE_SECONDS)
+    timed_calls.clear()
+    # When
+    assert fetch_token(token).status == 201
+    # Then: the write rides in the second round trip
+    assert timed_calls.names() == ["BatchGetItem", "GetItem", "Query", "UpdateItem"]
+    assert timed_calls.round_trips() == 2
+
+
+def test_a_cold_container_reads_ssm_beside_them_too(invoke, handler_clock, timed_calls):
+    # Given: a session, and a container without the LiveKit credentials cached
+    token = open_session()
+    credentials.ssm_provider.clear_cache()
     parameters.clear_caches()
-    aws_calls.clear()
+    timed_calls.clear()
+    # When
+    assert fetch_token(token).status == 201
+    # Then: the SSM read rides in the second round trip
+    assert timed_calls.names() == ["BatchGetItem", "GetItem", "GetParameters", "Query"]
+    assert timed_calls.round_trips() == 2
 
-    fetch(invoke, token)
 
-    assert aws_calls.names() == ["BatchGetItem", "GetItem", "GetParameters", "Query"]
-    assert aws_calls.round_trips() == 2
-
-
-def test_an_unknown_session_costs_one_read(invoke, clock, aws_calls):
-    headers = {"Content-Type": "application/json", "Authorization": "Bearer " + "a" * 22 + "." + "b" * 43}
-    answer = invoke(proxy_event("POST", TOKEN_RESOURCE + "/", resource=TOKEN_RESOURCE, headers=headers, body="{}"))
+def test_an_unknown_session_costs_one_read(invoke, handler_clock, aws_calls):
+    answer = fetch_token("a" * 22 + "." + "b" * 43)
     assert answer.status == 401
-    assert aws_calls.names() == ["BatchGetItem"]
+    assert aws_calls.on("dynamodb") == {"BatchGetItem": 1}
+    assert aws_calls.total() == 1
 
 
-def test_no_bearer_token_costs_nothing(invoke, clock, aws_calls):
+def test_no_bearer_token_costs_nothing(invoke, handler_clock, aws_calls):
     answer = invoke(proxy_event("POST", TOKEN_RESOURCE + "/", resource=TOKEN_RESOURCE, headers={}, body=""))
     assert answer.status == 401
-    assert aws_calls.spans == []
+    assert aws_calls.total() == 0
 
 
-def test_opening_a_session_adds_one_write_to_the_login(invoke, log_in, clock, aws_calls):
-    assert log_in(DEMO.username).status == 200  # warm: the credentials are cached from here on
+def test_opening_a_session_adds_one_write_to_the_login(good_login, handler_clock, aws_calls):
+    # Given: a warm container (the credentials cached) and what a plain login calls
+    assert good_login(DEMO.username).status == 200
     aws_calls.clear()
-    assert log_in(DEMO.username).status == 200
-    plain = aws_calls.names()
+    assert good_login(DEMO.username).status == 200
+    plain = aws_calls.on("dynamodb")
     aws_calls.clear()
-    session_token(log_in)
-    assert aws_calls.names() == sorted([*plain, "TransactWriteItems"])
+    # When
+    open_session()
+    # Then: the same calls and one transaction
+    assert aws_calls.on("dynamodb") == {**plain, "TransactWriteItems": 1}
 
 
 # ---- IAM: the template grants exactly the calls the function makes on the sessions table --------------------
@@ -165,10 +145,8 @@ TRANSACTION_ACTIONS = {
 }
 
 
-def test_the_function_makes_exactly_the_calls_its_role_allows_on_the_sessions_table(invoke, log_in, clock, store):
-    from livekit_auth_tools.apigw import LOGOUT_RESOURCE, REFRESH_RESOURCE
-    from livekit_auth_tools.cfn_template import load_template
-
+def test_the_function_makes_exactly_the_calls_its_role_allows_on_the_sessions_table(invoke, handler_clock, store):
+    # Given: a record of every call on the sessions table, in transactions too
     made: set[str] = set()
 
     def record(params, model, **_):
@@ -181,25 +159,20 @@ def test_the_function_makes_exactly_the_calls_its_role_allows_on_the_sessions_ta
 
     app.dynamodb.meta.events.register("before-parameter-build.dynamodb", record)
     try:
-        token = session_token(log_in)
-        clock.advance(LAST_USE_WRITE_SECONDS)
-        fetch(invoke, token)
-        headers = {"Authorization": f"Bearer {token}"}
-        for resource in (REFRESH_RESOURCE, LOGOUT_RESOURCE):
-            invoke(proxy_event("POST", resource + "/", resource=resource, headers=headers, body=""))
-        late = session_token(log_in)
-        invoke(
-            proxy_event(
-                "POST", REFRESH_RESOURCE, resource=REFRESH_RESOURCE, headers={"Authorization": f"Bearer {late}"}
-            )
-        )
-        clock.advance(60)  # the rotated-out token comes back: the session is deleted
-        invoke(
-            proxy_event("POST", TOKEN_RESOURCE, resource=TOKEN_RESOURCE, headers={"Authorization": f"Bearer {late}"})
-        )
+        # When: every path: open, use with a last-use write, refresh, logout, late reuse of a rotated-out token
+        token = open_session()
+        handler_clock.advance(LAST_USE_WRITE_SECONDS)
+        assert fetch_token(token).status == 201
+        assert refresh_session(token).status == 200
+        assert log_out_session(token).status == 204
+        late = open_session()
+        assert refresh_session(late).status == 200
+        handler_clock.advance(ROTATION_GRACE_SECONDS + 1)  # the rotated-out token comes back: the session is deleted
+        assert fetch_token(late).status == 401
     finally:
         app.dynamodb.meta.events.unregister("before-parameter-build.dynamodb", record)
 
+    # Then: the calls made are exactly the ones the role grants on that table
     policy = load_template()["Resources"]["AuthClientFunction"]["Properties"]["Policies"][0]["Statement"]
     (granted,) = [
         statement["Action"] for statement in policy if statement["Resource"] == {"Fn::GetAtt": "SessionsTable.Arn"}

@@ -14,14 +14,21 @@ from aws_lambda_powertools.utilities import parameters
 
 from livekit_auth import credentials
 from livekit_auth.sessions import ROTATION_GRACE_SECONDS, token_hash
-from livekit_auth_tools.apigw import LOGOUT_RESOURCE, REFRESH_RESOURCE, TOKEN_RESOURCE, proxy_event
-from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, DEMO_SESSION_TOKENS
-from livekit_auth_tools.fake_aws import API_SECRET, API_SECRET_PARAMETER
-from tests.conftest import login_event
-from tests.log_capture import capture_function_output, output_lines
-from tests.session_support import install_clock
+from tests.support.clock import FakeClock
+from tests.support.handler import login_event
+from tests.support.logs import capture_function_output, output_lines
+from tests.support.sessions import real_time_clock, session_event
+from tools.local.api_gateway import LOGOUT_RESOURCE, REFRESH_RESOURCE, TOKEN_RESOURCE
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, DEMO_SESSION_TOKENS
+from tools.local.fake_aws import API_SECRET, API_SECRET_PARAMETER
 
 MESSAGES = {TOKEN_RESOURCE: "token request", REFRESH_RESOURCE: "session refresh", LOGOUT_RESOURCE: "session logout"}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The handler_clock fixture's clock, at the real time: the demo data's sessions were opened then."""
+    return real_time_clock()
 
 
 class Requests:
@@ -52,12 +59,12 @@ class Requests:
         return self._send(event, "login attempt", status)
 
     def call(self, resource: str, token: str | None, status: int, body: str = "{}", scheme: str = "Bearer"):
-        headers = {"Content-Type": "application/json"}
+        headers = {}
         if token is not None:
             self.remember(token)
             headers["Authorization"] = f"{scheme} {token}"
             self.secrets.add(headers["Authorization"])
-        event = proxy_event("POST", resource + "/", resource=resource, headers=headers, body=body, request_id=_id())
+        event = session_event(resource, raw=body, headers=headers, request_id=_id())
         return self._send(event, MESSAGES[resource], status)
 
 
@@ -66,10 +73,10 @@ def _id() -> str:
 
 
 @pytest.fixture
-def requests_made(invoke, function_env, monkeypatch, caplog, capsys) -> Requests:
+def requests_made(invoke, handler_clock, monkeypatch, caplog, capsys) -> Requests:
+    """Every outcome of every session route, the secrets each involved remembered."""
     capture_function_output(monkeypatch)
     caplog.set_level(logging.INFO)
-    clock = install_clock(monkeypatch)
     sent = Requests(invoke)
 
     token = sent.login(session=True, device="phone").body["session"]["token"]
@@ -84,7 +91,7 @@ def requests_made(invoke, function_env, monkeypatch, caplog, capsys) -> Requests
     sent.call(TOKEN_RESOURCE, "a" * 22 + "." + "b" * 43, 401)
     sent.call(TOKEN_RESOURCE, token.split(".")[0] + ".not-the-secret", 401)
     renewed = sent.call(REFRESH_RESOURCE, token, 200).body["token"]
-    clock.advance(ROTATION_GRACE_SECONDS + 1)
+    handler_clock.advance(ROTATION_GRACE_SECONDS + 1)
     sent.call(TOKEN_RESOURCE, token, 401)  # late reuse: the family is revoked
     sent.call(TOKEN_RESOURCE, renewed, 401)
     sent.call(LOGOUT_RESOURCE, DEMO_SESSION_TOKENS["logout"], 204)
@@ -104,7 +111,10 @@ def everything_written(capsys, caplog) -> tuple[list[str], str]:
 
 
 def test_no_session_token_hash_or_authorization_header_is_logged(requests_made, capsys, caplog):
+    # Given: every outcome of every session route (the fixture)
+    # When: everything the function wrote is read
     lines, everything = everything_written(capsys, caplog)
+    # Then: no secret, whole or in part, and no Authorization header
     assert len(lines) > len(requests_made.sent)  # the output really was captured
     leaked = sorted(secret[:8] + "..." for secret in requests_made.secrets if secret in everything)
     assert leaked == []
@@ -112,10 +122,13 @@ def test_no_session_token_hash_or_authorization_header_is_logged(requests_made, 
 
 
 def test_one_outcome_line_per_request_with_its_routes_message(requests_made, capsys, caplog):
+    # Given: every outcome of every session route (the fixture)
+    # When
     lines, _ = everything_written(capsys, caplog)
     records = [json.loads(line) for line in lines]
+    # Then: one outcome line per request, with its route's message; who, never which session
     for request_id, (message, status) in requests_made.sent.items():
         mine = [record for record in records if record.get("correlation_id") == request_id and "outcome" in record]
         assert [(record["message"], record["status"]) for record in mine] == [(message, status)]
         if 200 <= status < 300 and message != "login attempt":
-            assert mine[0]["username"] == DEMO.username  # who, never which session
+            assert mine[0]["username"] == DEMO.username

@@ -10,22 +10,28 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from livekit.api import TokenVerifier
 
 import app
-from livekit_auth import messages
+from livekit_auth import messages, passwords
 from livekit_auth.config import SESSION_IDLE, SESSION_MAX_AGE, TOKEN_ENDPOINT_TTL
 from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS, TOKEN_PATTERN, token_hash
-from livekit_auth_tools.apigw import LOGOUT_RESOURCE, REFRESH_RESOURCE, TOKEN_RESOURCE, proxy_event
-from livekit_auth_tools.demo_data import DEMO, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
-from livekit_auth_tools.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
-from tests.conftest import Answer
-from tests.session_support import Clock, counting_dynamodb_calls, install_clock
+from tests.support.clock import FakeClock
+from tests.support.handler import Answer, run_on_clock
+from tests.support.sessions import (
+    assert_session_refused,
+    fetch_token,
+    log_out_session,
+    open_session,
+    real_time_clock,
+    refresh_session,
+    session_event,
+)
+from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
+from tools.local.demo_data import DEMO, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
+from tools.local.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
 
 GUIDE_KEYS = {"success", "user_id", "username", "channels", "tokens", "server_url"}
 TOKEN_KEYS = {"server_url", "participant_token", "room_name", "participant_name"}
@@ -33,59 +39,27 @@ PUBLIC_ROOM, PRIVATE_ROOM = f"channel-{PUBLIC_CHANNEL[0]}", f"channel-{PRIVATE_C
 
 
 @pytest.fixture
-def clock(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return install_clock(monkeypatch)
-
-
-@pytest.fixture
-def dynamodb_calls() -> Iterator[Counter]:
-    with counting_dynamodb_calls() as calls:
-        yield calls
-
-
-def route(resource: str, token: str | None = None, body: Any = None, *, raw: str | None = None, **headers: str):
-    """A POST to a session route (with the trailing slash, as clients send it)."""
-    all_headers = {"Content-Type": "application/json", **headers}
-    if token is not None:
-        all_headers["Authorization"] = f"Bearer {token}"
-    text = raw if raw is not None else (None if body is None else json.dumps(body))
-    return proxy_event("POST", resource + "/", resource=resource, headers=all_headers, body=text)
-
-
-@pytest.fixture
-def open_session(log_in: Callable[..., Answer], clock: Clock) -> Callable[..., str]:
-    """open_session(username=DEMO, **extra login fields) -> the session token."""
-
-    def _open(username: str = DEMO.username, **extra: Any) -> str:
-        answer = log_in(username, session=True, **extra)
-        assert answer.status == 200, answer.body
-        return answer.body["session"]["token"]
-
-    return _open
-
-
-def fetch(invoke, token: str | None, body: Any = None, **kwargs: Any) -> Answer:
-    return invoke(route(TOKEN_RESOURCE, token, {} if body is None else body, **kwargs))
+def clock() -> FakeClock:
+    """The handler_clock fixture's clock, started at the real time for LiveKit's TokenVerifier."""
+    return real_time_clock()
 
 
 def claims(answer: Answer):
     return TokenVerifier(API_KEY, API_SECRET).verify(answer.body["participant_token"])
 
 
-def assert_session_refused(answer: Answer) -> None:
-    assert (answer.status, answer.body) == (401, {"error": messages.SESSION_REQUIRED})
-    assert answer.headers["WWW-Authenticate"] == "Bearer"
-
-
 # ---- opening a session is opt-in --------------------------------------------------------------------------
 
 
-def test_without_session_the_login_body_is_the_guides_byte_for_byte(log_in, clock, store):
-    seeded = session_items(store)  # the demo data's (events/ uses them)
-    plain = log_in(DEMO.username)
-    declined = log_in(DEMO.username, session=False)
+def test_without_session_the_login_body_is_the_guides_byte_for_byte(good_login, handler_clock, store):
+    # Given: the demo data's sessions (events/ uses them)
+    seeded = session_items(store)
+    # When: a login without `session`, and one with `session: false`
+    plain = good_login(DEMO.username)
+    declined = good_login(DEMO.username, session=False)
+    # Then: the guide's keys, the same bytes (same clock, same tokens), no session opened
     assert set(plain.body) == GUIDE_KEYS
-    assert plain.raw["body"] == declined.raw["body"]  # same clock, same tokens: the same bytes
+    assert plain.raw["body"] == declined.raw["body"]
     assert session_items(store) == seeded
 
 
@@ -93,21 +67,21 @@ def session_items(store) -> list[dict]:
     return store.client.scan(TableName=store.tables.sessions)["Items"]
 
 
-def test_session_true_adds_one_key_to_the_guides_body(log_in, clock):
-    answer = log_in(DEMO.username, session=True, device="Pixel 8")
+def test_session_true_adds_one_key_to_the_guides_body(good_login, handler_clock):
+    answer = good_login(DEMO.username, session=True, device="Pixel 8")
     assert answer.status == 200
     assert set(answer.body) == GUIDE_KEYS | {"session"}
     assert set(answer.body["session"]) == {"token", "expires_at"}
     assert TOKEN_PATTERN.fullmatch(answer.body["session"]["token"])
-    assert answer.body["session"]["expires_at"] == int(clock.now) + SESSION_MAX_AGE.default
+    assert answer.body["session"]["expires_at"] == int(handler_clock()) + SESSION_MAX_AGE.default
     session = answer.body["session"]
     assert answer.raw["body"].endswith(
         f'"session":{{"token":"{session["token"]}","expires_at":{session["expires_at"]}}}}}'
     )
 
 
-def test_the_token_is_never_stored_only_its_hash(log_in, clock, store):
-    token = log_in(DEMO.username, session=True).body["session"]["token"]
+def test_the_token_is_never_stored_only_its_hash(good_login, handler_clock, store):
+    token = good_login(DEMO.username, session=True).body["session"]["token"]
     stored = json.dumps(store.client.scan(TableName=store.tables.sessions)["Items"])
     assert token not in stored
     assert token.split(".", 1)[1] not in stored  # the secret part
@@ -115,32 +89,37 @@ def test_the_token_is_never_stored_only_its_hash(log_in, clock, store):
 
 
 @pytest.mark.parametrize("flag", ["true", 1, None, [], {}])
-def test_a_non_boolean_session_is_a_400(log_in, clock, flag):
-    answer = log_in(DEMO.username, session=flag)
+def test_a_non_boolean_session_is_a_400(good_login, handler_clock, flag):
+    answer = good_login(DEMO.username, session=flag)
     assert (answer.status, answer.body) == (400, {"error": messages.INVALID_SESSION_FLAG})
 
 
 @pytest.mark.parametrize("device", ["x" * 65, 42, "tab\there", "line\nbreak", "\ud800"])
-def test_a_bad_device_is_a_400(log_in, clock, device):
-    answer = log_in(DEMO.username, session=True, device=device)
+def test_a_bad_device_is_a_400(good_login, handler_clock, device):
+    answer = good_login(DEMO.username, session=True, device=device)
     assert (answer.status, answer.body) == (400, {"error": messages.INVALID_DEVICE})
 
 
-def test_a_64_character_device_label_is_accepted_and_ignored_without_a_session(log_in, clock):
-    assert log_in(DEMO.username, session=True, device="د" * 64).status == 200
-    assert set(log_in(DEMO.username, device="x" * 100).body) == GUIDE_KEYS  # the guide ignores unknown fields
+def test_a_64_character_device_label_is_accepted_and_ignored_without_a_session(good_login, handler_clock):
+    assert good_login(DEMO.username, session=True, device="د" * 64).status == 200
+    assert set(good_login(DEMO.username, device="x" * 100).body) == GUIDE_KEYS  # the guide ignores unknown fields
 
 
-def test_a_failed_login_opens_no_session(log_in, clock):
-    answer = log_in(DEMO.username, "wrong", session=True)
+def test_a_failed_login_opens_no_session(attempt_login, handler_clock, store):
+    # Given
+    seeded = session_items(store)
+    # When: a wrong password asks for a session
+    answer = attempt_login(DEMO.username, "wrong", session=True)
+    # Then: the guide's 401, and no session item more
     assert (answer.status, answer.body) == (401, {"error": messages.INVALID_CREDENTIALS})
+    assert session_items(store) == seeded
 
 
 # ---- the token endpoint: 201 and its shape -------------------------------------------------------------
 
 
-def test_201_with_livekits_response_shape_and_a_short_token(invoke, open_session, clock, demo_users):
-    answer = fetch(invoke, open_session())
+def test_201_with_livekits_response_shape_and_a_short_token(invoke, handler_clock, demo_users):
+    answer = fetch_token(open_session())
     assert answer.status == 201
     assert set(answer.body) == TOKEN_KEYS
     assert answer.body["server_url"] == LIVEKIT_URL
@@ -151,7 +130,7 @@ def test_201_with_livekits_response_shape_and_a_short_token(invoke, open_session
     assert grant.name == DEMO.username
     assert (grant.video.room, grant.video.room_join) == (PUBLIC_ROOM, True)
     payload = json.loads(_segment(answer.body["participant_token"]))
-    assert payload["nbf"] == int(clock.now)
+    assert payload["nbf"] == int(handler_clock())
     assert payload["exp"] - payload["nbf"] == TOKEN_ENDPOINT_TTL.default
 
 
@@ -160,39 +139,42 @@ def _segment(jwt_text: str) -> str:
     return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
 
 
-def test_the_ttl_follows_its_setting(invoke, open_session, clock, monkeypatch):
+def test_the_ttl_follows_its_setting(invoke, handler_clock, monkeypatch):
+    # Given: a session, then the function configured with a two-minute token TTL
     token = open_session()
     monkeypatch.setenv("TOKEN_ENDPOINT_TTL_SECONDS", "120")
-    install_clock(monkeypatch, clock)
-    payload = json.loads(_segment(fetch(invoke, token).body["participant_token"]))
+    run_on_clock(handler_clock, monkeypatch)
+    # When
+    payload = json.loads(_segment(fetch_token(token).body["participant_token"]))
+    # Then
     assert payload["exp"] - payload["nbf"] == 120
 
 
 @pytest.mark.parametrize(
     "event",
     [
-        lambda token: route(TOKEN_RESOURCE, token, {}),
-        lambda token: route(TOKEN_RESOURCE, token, raw=""),
-        lambda token: route(TOKEN_RESOURCE, token, raw=None, **{"Content-Type": ""}),
+        lambda token: session_event(TOKEN_RESOURCE, token, {}),
+        lambda token: session_event(TOKEN_RESOURCE, token, raw=""),
+        lambda token: session_event(TOKEN_RESOURCE, token, raw=None, headers={"Content-Type": ""}),
         lambda token: proxy_event(
             "POST", TOKEN_RESOURCE, resource=TOKEN_RESOURCE, headers={"authorization": f"bearer {token}"}
         ),
     ],
     ids=["empty-object", "empty-body", "no-body-no-type", "no-slash-lower-case-header"],
 )
-def test_empty_requests_and_both_paths_are_valid(invoke, open_session, clock, event):
+def test_empty_requests_and_both_paths_are_valid(invoke, handler_clock, event):
     answer = invoke(event(open_session()))
     assert answer.status == 201, answer.body
     assert answer.body["room_name"] == PUBLIC_ROOM
 
 
-def test_the_logins_server_url_is_remembered(invoke, open_session, clock):
+def test_the_logins_server_url_is_remembered(invoke, handler_clock):
     token = open_session(server_url="wss://lk.example.org")
-    assert fetch(invoke, token).body["server_url"] == "wss://lk.example.org"
+    assert fetch_token(token).body["server_url"] == "wss://lk.example.org"
 
 
-def test_grants_flags_apply(invoke, open_session, clock):
-    grant = claims(fetch(invoke, open_session(VIEWER.username)))
+def test_grants_flags_apply(invoke, handler_clock):
+    grant = claims(fetch_token(open_session(VIEWER.username)))
     assert (grant.video.can_publish, grant.video.can_subscribe, grant.video.can_publish_data) == (False, True, True)
 
 
@@ -202,8 +184,8 @@ def test_grants_flags_apply(invoke, open_session, clock):
 @pytest.mark.parametrize(
     ("requested", "room"), [(PRIVATE_ROOM, PRIVATE_ROOM), (PUBLIC_ROOM, PUBLIC_ROOM), ("", PUBLIC_ROOM)]
 )
-def test_one_of_the_users_rooms_or_the_first(invoke, open_session, clock, requested, room):
-    answer = fetch(invoke, open_session(), {"room_name": requested})
+def test_one_of_the_users_rooms_or_the_first(invoke, handler_clock, requested, room):
+    answer = fetch_token(open_session(), {"room_name": requested})
     assert answer.status == 201
     assert answer.body["room_name"] == claims(answer).video.room == room
 
@@ -211,26 +193,26 @@ def test_one_of_the_users_rooms_or_the_first(invoke, open_session, clock, reques
 @pytest.mark.parametrize(
     "requested", ["channel-999", "channel-01234567", "other", "channel-1234567 ", "CHANNEL-1234567"]
 )
-def test_any_other_room_is_a_403(invoke, open_session, clock, requested):
-    answer = fetch(invoke, open_session(), {"room_name": requested})
+def test_any_other_room_is_a_403(invoke, handler_clock, requested):
+    answer = fetch_token(open_session(), {"room_name": requested})
     assert (answer.status, answer.body) == (403, {"error": messages.ROOM_NOT_ALLOWED})
 
 
-def test_a_room_of_another_users_channel_is_a_403(invoke, open_session, clock):
-    answer = fetch(invoke, open_session(VIEWER.username), {"room_name": PRIVATE_ROOM})
+def test_a_room_of_another_users_channel_is_a_403(invoke, handler_clock):
+    answer = fetch_token(open_session(VIEWER.username), {"room_name": PRIVATE_ROOM})
     assert answer.status == 403
 
 
 @pytest.mark.parametrize("device", ["phone", "tab-2", "A_b-9", "d" * 64])
-def test_user_id_and_a_device_is_an_identity_of_its_own(invoke, open_session, clock, demo_users, device):
+def test_user_id_and_a_device_is_an_identity_of_its_own(invoke, handler_clock, demo_users, device):
     identity = f"{demo_users[DEMO.username]}:{device}"
-    answer = fetch(invoke, open_session(), {"participant_identity": identity})
+    answer = fetch_token(open_session(), {"participant_identity": identity})
     assert answer.status == 201
     assert claims(answer).identity == identity
 
 
-def test_a_null_identity_is_an_absent_one(invoke, open_session, clock, demo_users):
-    answer = fetch(invoke, open_session(), {"participant_identity": None})
+def test_a_null_identity_is_an_absent_one(invoke, handler_clock, demo_users):
+    answer = fetch_token(open_session(), {"participant_identity": None})
     assert claims(answer).identity == demo_users[DEMO.username]
 
 
@@ -248,10 +230,10 @@ def test_a_null_identity_is_an_absent_one(invoke, open_session, clock, demo_user
         "",
     ],
 )
-def test_any_other_identity_is_a_403(invoke, open_session, clock, demo_users, identity):
+def test_any_other_identity_is_a_403(invoke, handler_clock, demo_users, identity):
     """The bare user id too: only its absence means the user's id (the issue's rule, word for word)."""
     requested = identity.format(uid=demo_users[DEMO.username], other=demo_users[VIEWER.username])
-    answer = fetch(invoke, open_session(), {"participant_identity": requested})
+    answer = fetch_token(open_session(), {"participant_identity": requested})
     assert (answer.status, answer.body) == (403, {"error": messages.IDENTITY_NOT_ALLOWED})
 
 
@@ -264,19 +246,19 @@ def test_any_other_identity_is_a_403(invoke, open_session, clock, demo_users, id
         ("room_config", {"agents": [{"agent_name": "x"}]}),
     ],
 )
-def test_fields_the_service_decides_are_a_400_when_set(invoke, open_session, clock, field, value):
-    answer = fetch(invoke, open_session(), {field: value})
+def test_fields_the_service_decides_are_a_400_when_set(invoke, handler_clock, field, value):
+    answer = fetch_token(open_session(), {field: value})
     assert (answer.status, answer.body) == (400, {"error": messages.FIELD_NOT_CONFIGURABLE.format(field=field)})
 
 
-def test_those_fields_empty_are_accepted(invoke, open_session, clock):
+def test_those_fields_empty_are_accepted(invoke, handler_clock):
     body = {"participant_name": "", "participant_metadata": "", "participant_attributes": {}, "room_config": {}}
-    assert fetch(invoke, open_session(), body).status == 201
+    assert fetch_token(open_session(), body).status == 201
 
 
 @pytest.mark.parametrize("body", [{"room_name": 1234567}, {"participant_identity": ["x"]}, [], "x"])
-def test_wrong_types_are_a_400(invoke, open_session, clock, body):
-    answer = fetch(invoke, open_session(), body)
+def test_wrong_types_are_a_400(invoke, handler_clock, body):
+    answer = fetch_token(open_session(), body)
     assert answer.status == 400
     assert answer.body["error"] in {messages.INVALID_TOKEN_REQUEST, messages.INVALID_JSON_BODY}
 
@@ -289,184 +271,235 @@ def test_wrong_types_are_a_400(invoke, open_session, clock, body):
     [{}, {"Authorization": ""}, {"Authorization": "Bearer"}, {"Authorization": "Basic ZGVtbzpkZW1v"}],
     ids=["none", "empty", "no-token", "basic"],
 )
-def test_no_bearer_token_is_a_401_with_a_challenge(invoke, clock, headers):
-    assert_session_refused(invoke(route(TOKEN_RESOURCE, None, {}, **headers)))
+def test_no_bearer_token_is_a_401_with_a_challenge(invoke, handler_clock, headers):
+    assert_session_refused(invoke(session_event(TOKEN_RESOURCE, None, {}, headers=headers)))
 
 
 @pytest.mark.parametrize("token", ["not-a-token", "a" * 22 + "." + "b" * 43, "x" * 500])
-def test_an_unknown_token_is_a_401(invoke, open_session, clock, token):
+def test_an_unknown_token_is_a_401(invoke, handler_clock, token):
     open_session()
-    assert_session_refused(fetch(invoke, token))
+    assert_session_refused(fetch_token(token))
 
 
-def test_a_forged_secret_for_a_real_session_is_a_401_and_revokes_nothing(invoke, open_session, clock):
+def test_a_forged_secret_for_a_real_session_is_a_401_and_revokes_nothing(invoke, handler_clock):
+    # Given: a session, and a token with its id but another secret
     token = open_session()
     forged = token.split(".")[0] + "." + "A" * 43
-    assert_session_refused(fetch(invoke, forged))
-    assert fetch(invoke, token).status == 201
+    # When
+    refused = fetch_token(forged)
+    # Then: refused, and the real token still works
+    assert_session_refused(refused)
+    assert fetch_token(token).status == 201
 
 
-def test_a_disabled_user_gets_the_guides_403_and_a_revoked_channel_a_403(invoke, open_session, clock, store):
+def test_a_revoked_channel_is_a_403_at_the_next_token(invoke, handler_clock, store):
+    # Given: a session, then the private channel's grant revoked
     token = open_session()
     store.revoke(store.require_user(DEMO.username), PRIVATE_CHANNEL[0])
-    assert fetch(invoke, token, {"room_name": PRIVATE_ROOM}).status == 403
-    assert fetch(invoke, token, {"room_name": PUBLIC_ROOM}).status == 201
+    # When
+    private, public = fetch_token(token, {"room_name": PRIVATE_ROOM}), fetch_token(token, {"room_name": PUBLIC_ROOM})
+    # Then: that room is refused, the others still given
+    assert (private.status, private.body) == (403, {"error": messages.ROOM_NOT_ALLOWED})
+    assert public.status == 201
 
+
+def test_a_disabled_user_gets_the_guides_403_until_enabled_again(invoke, handler_clock, store):
+    # Given: a session, then the user disabled (directly in the table: authctl's disable also ends sessions)
+    token = open_session()
     store.set_active(DEMO.username, False)
-    answer = fetch(invoke, token)
+    # When
+    answer = fetch_token(token)
+    # Then: the guide's 403; enabled again, the session works
     assert (answer.status, answer.body) == (403, {"error": messages.ACCOUNT_INACTIVE})
     store.set_active(DEMO.username, True)
-    assert fetch(invoke, token).status == 201
+    assert fetch_token(token).status == 201
 
 
-def test_losing_every_channel_is_the_guides_403(invoke, open_session, clock, store):
+def test_losing_every_channel_is_the_guides_403(invoke, handler_clock, store):
+    # Given: the viewer's session, then its only grant revoked
     token = open_session(VIEWER.username)
     store.revoke(store.require_user(VIEWER.username), PUBLIC_CHANNEL[0])
-    answer = fetch(invoke, token)
+    # When
+    answer = fetch_token(token)
+    # Then
     assert (answer.status, answer.body) == (403, {"error": messages.NO_CHANNELS})
 
 
-def test_a_deleted_and_recreated_user_does_not_inherit_sessions(invoke, open_session, clock, store):
+def test_a_deleted_and_recreated_user_does_not_inherit_sessions(invoke, handler_clock, store):
+    # Given: a session, then its user deleted and a user of the same name created
     token = open_session()
     store.client.delete_item(TableName=store.tables.users, Key={"username": {"S": DEMO.username}})
     store.create_user(DEMO.username, "$2b$04$" + "x" * 53)
-    assert_session_refused(fetch(invoke, token))
+    # When / Then
+    assert_session_refused(fetch_token(token))
 
 
 # ---- refresh, rotation and logout -------------------------------------------------------------------------
 
 
-def refresh(invoke, token: str) -> Answer:
-    return invoke(route(REFRESH_RESOURCE, token, raw=""))
-
-
-def test_refresh_gives_a_new_token_with_the_same_absolute_expiry(invoke, log_in, clock):
-    opened = log_in(DEMO.username, session=True).body["session"]
-    clock.advance(3600)
-    answer = refresh(invoke, opened["token"])
+def test_refresh_gives_a_new_token_with_the_same_absolute_expiry(good_login, handler_clock):
+    # Given: a session an hour old
+    opened = good_login(DEMO.username, session=True).body["session"]
+    handler_clock.advance(3600)
+    # When
+    answer = refresh_session(opened["token"])
+    # Then: a new token, the same expiry, and the new token works
     assert answer.status == 200
     assert set(answer.body) == {"token", "expires_at"}
     assert answer.body["expires_at"] == opened["expires_at"]
     assert answer.body["token"] != opened["token"]
     assert TOKEN_PATTERN.fullmatch(answer.body["token"])
-    assert fetch(invoke, answer.body["token"]).status == 201
+    assert fetch_token(answer.body["token"]).status == 201
 
 
-def test_the_old_token_works_for_the_grace_window_then_revokes_the_whole_session(invoke, open_session, clock):
+def test_the_old_token_works_for_the_grace_window_then_revokes_the_whole_session(invoke, handler_clock):
+    # Given: a session refreshed once
     old = open_session()
-    new = refresh(invoke, old).body["token"]
-    clock.advance(ROTATION_GRACE_SECONDS)
-    assert fetch(invoke, old).status == 201  # a tab that has not seen the new token yet
-    clock.advance(1)
-    assert_session_refused(fetch(invoke, old))  # a copy: the whole family goes
-    assert_session_refused(fetch(invoke, new))
-    assert_session_refused(refresh(invoke, new))
+    new = refresh_session(old).body["token"]
+    # When: the old token comes back within the grace window
+    handler_clock.advance(ROTATION_GRACE_SECONDS)
+    # Then: it works (a tab that has not seen the new token yet)
+    assert fetch_token(old).status == 201
+    # When: it comes back a second later
+    handler_clock.advance(1)
+    # Then: it is a copy: it and the whole family are refused
+    assert_session_refused(fetch_token(old))
+    assert_session_refused(fetch_token(new))
+    assert_session_refused(refresh_session(new))
 
 
-def test_two_tabs_refreshing_at_once_both_keep_working(invoke, open_session, clock):
+def test_two_tabs_refreshing_at_once_both_keep_working(invoke, handler_clock):
+    # Given: a session
     old = open_session()
-    first, second = refresh(invoke, old), refresh(invoke, old)
+    # When: two tabs refresh it with the same token
+    first, second = refresh_session(old), refresh_session(old)
+    # Then: both get tokens that work after the grace window
     assert first.status == second.status == 200
-    clock.advance(ROTATION_GRACE_SECONDS + 60)
-    assert fetch(invoke, first.body["token"]).status == 201
-    assert fetch(invoke, second.body["token"]).status == 201
+    handler_clock.advance(ROTATION_GRACE_SECONDS + 60)
+    assert fetch_token(first.body["token"]).status == 201
+    assert fetch_token(second.body["token"]).status == 201
 
 
-def test_late_reuse_on_refresh_also_revokes(invoke, open_session, clock):
+def test_late_reuse_on_refresh_also_revokes(invoke, handler_clock):
+    # Given: a session refreshed once, past the grace window
     old = open_session()
-    new = refresh(invoke, old).body["token"]
-    clock.advance(ROTATION_GRACE_SECONDS + 1)
-    assert_session_refused(refresh(invoke, old))
-    assert_session_refused(fetch(invoke, new))
+    new = refresh_session(old).body["token"]
+    handler_clock.advance(ROTATION_GRACE_SECONDS + 1)
+    # When: the old token asks for a refresh
+    late = refresh_session(old)
+    # Then: refused, and so is the new token
+    assert_session_refused(late)
+    assert_session_refused(fetch_token(new))
 
 
-def test_logout_is_a_204_and_ends_the_session_at_once(invoke, open_session, clock):
+def test_logout_is_a_204_and_ends_the_session_at_once(invoke, handler_clock):
+    # Given: two sessions of one user
     token, other_device = open_session(), open_session()
-    answer = invoke(route(LOGOUT_RESOURCE, token))
+    # When: one logs out
+    answer = log_out_session(token)
+    # Then: 204 without a body; that session is refused everywhere, the other works
     assert (answer.status, answer.raw["body"] or "") == (204, "")
     assert answer.headers["Cache-Control"] == "no-store"
-    assert_session_refused(fetch(invoke, token))
-    assert_session_refused(refresh(invoke, token))
-    assert_session_refused(invoke(route(LOGOUT_RESOURCE, token)))
-    assert fetch(invoke, other_device).status == 201  # one session, not the user's others
+    assert_session_refused(fetch_token(token))
+    assert_session_refused(refresh_session(token))
+    assert_session_refused(log_out_session(token))
+    assert fetch_token(other_device).status == 201
 
 
 # ---- expiry --------------------------------------------------------------------------------------------
 
 
-def test_absolute_expiry_holds_however_often_the_session_is_used(invoke, open_session, clock):
+def test_absolute_expiry_holds_however_often_the_session_is_used(invoke, handler_clock):
+    # Given: a session
+    opened_at = handler_clock()
     token = open_session()
+    # When: it is used and refreshed every half idle period until past its absolute expiry
     for _ in range(SESSION_MAX_AGE.default // (SESSION_IDLE.default // 2) + 1):
-        clock.advance(SESSION_IDLE.default // 2)
-        if clock.now - clock.start < SESSION_MAX_AGE.default:
-            assert fetch(invoke, token).status == 201
-            token = refresh(invoke, token).body["token"]
-    assert_session_refused(fetch(invoke, token))
+        handler_clock.advance(SESSION_IDLE.default // 2)
+        if handler_clock() - opened_at < SESSION_MAX_AGE.default:
+            assert fetch_token(token).status == 201
+            token = refresh_session(token).body["token"]
+    # Then: it ends all the same
+    assert_session_refused(fetch_token(token))
 
 
-def test_the_session_ends_exactly_at_its_absolute_expiry(invoke, log_in, clock, monkeypatch):
-    monkeypatch.setenv("SESSION_IDLE_SECONDS", str(SESSION_IDLE.high))  # no idle expiry in the way
-    install_clock(monkeypatch, clock)
-    opened = log_in(DEMO.username, session=True).body["session"]
-    clock.set(opened["expires_at"] - 1)
-    assert fetch(invoke, opened["token"]).status == 201
-    clock.set(opened["expires_at"])
-    assert_session_refused(fetch(invoke, opened["token"]))
+def test_the_session_ends_exactly_at_its_absolute_expiry(good_login, handler_clock, monkeypatch):
+    # Given: no idle expiry in the way, and a session
+    monkeypatch.setenv("SESSION_IDLE_SECONDS", str(SESSION_IDLE.high))
+    run_on_clock(handler_clock, monkeypatch)
+    opened = good_login(DEMO.username, session=True).body["session"]
+    # When / Then: a second before its expiry it works, at its expiry it does not
+    handler_clock.advance(opened["expires_at"] - 1 - handler_clock())
+    assert fetch_token(opened["token"]).status == 201
+    handler_clock.advance(1)
+    assert_session_refused(fetch_token(opened["token"]))
 
 
-def test_idle_expiry_and_use_keeps_a_session_alive(invoke, open_session, clock):
+def test_idle_expiry_and_use_keeps_a_session_alive(invoke, handler_clock):
+    # Given: a session used just before each idle period ends (a use more than an hour after the last is recorded)
     token = open_session()
-    clock.advance(SESSION_IDLE.default - 1)
-    assert fetch(invoke, token).status == 201  # a use: recorded (more than an hour since the last)
-    clock.advance(SESSION_IDLE.default - 1)
-    assert fetch(invoke, token).status == 201
-    clock.advance(SESSION_IDLE.default)
-    assert_session_refused(fetch(invoke, token))
+    handler_clock.advance(SESSION_IDLE.default - 1)
+    assert fetch_token(token).status == 201
+    handler_clock.advance(SESSION_IDLE.default - 1)
+    assert fetch_token(token).status == 201
+    # When: a whole idle period passes unused
+    handler_clock.advance(SESSION_IDLE.default)
+    # Then
+    assert_session_refused(fetch_token(token))
 
 
-def test_idle_expiry_follows_its_setting(invoke, open_session, clock, monkeypatch):
+def test_idle_expiry_follows_its_setting(invoke, handler_clock, monkeypatch):
+    # Given: a two-hour idle period, and a session
     monkeypatch.setenv("SESSION_IDLE_SECONDS", "7200")
-    install_clock(monkeypatch, clock)
+    run_on_clock(handler_clock, monkeypatch)
     token = open_session()
-    clock.advance(7199)
-    assert fetch(invoke, token).status == 201
-    clock.advance(7200)
-    assert_session_refused(fetch(invoke, token))
+    # When / Then: used a second before it ends, refused a whole period later
+    handler_clock.advance(7199)
+    assert fetch_token(token).status == 201
+    handler_clock.advance(7200)
+    assert_session_refused(fetch_token(token))
 
 
-def test_last_use_is_written_at_most_once_an_hour(invoke, open_session, clock, store, dynamodb_calls):
+def test_last_use_is_written_at_most_once_an_hour(invoke, handler_clock, aws_calls):
+    # Given: a session
     token = open_session()
-    dynamodb_calls.clear()
+    aws_calls.clear()
+    # When: used five times within the hour
     for _ in range(5):
-        clock.advance(LAST_USE_WRITE_SECONDS // 10)
-        assert fetch(invoke, token).status == 201
-    assert dynamodb_calls["UpdateItem"] == 0
-    clock.advance(LAST_USE_WRITE_SECONDS)
-    assert fetch(invoke, token).status == 201
-    assert fetch(invoke, token).status == 201
-    assert dynamodb_calls["UpdateItem"] == 1
+        handler_clock.advance(LAST_USE_WRITE_SECONDS // 10)
+        assert fetch_token(token).status == 201
+    # Then: no write
+    assert aws_calls["UpdateItem"] == 0
+    # When: used twice after the hour
+    handler_clock.advance(LAST_USE_WRITE_SECONDS)
+    assert fetch_token(token).status == 201
+    assert fetch_token(token).status == 201
+    # Then: one write
+    assert aws_calls["UpdateItem"] == 1
 
 
 # ---- no lockout, no bcrypt ----------------------------------------------------------------------------------
 
 
-def test_a_locked_account_keeps_its_sessions(invoke, log_in, open_session, clock):
+def test_a_locked_account_keeps_its_sessions(good_login, guess, handler_clock, settings):
+    # Given: a session, then the account locked by wrong passwords
     token = open_session()
-    for _ in range(5):
-        assert log_in(DEMO.username, "guessing").status == 401
-    assert log_in(DEMO.username).status == 429
-    assert fetch(invoke, token).status == 201
-    assert refresh(invoke, token).status == 200
+    for _ in range(settings.lockout_threshold):
+        assert guess(DEMO.username).status == 401
+    assert good_login(DEMO.username).status == 429
+    # When / Then: the session still gets tokens and refreshes
+    assert fetch_token(token).status == 201
+    assert refresh_session(token).status == 200
 
 
-def test_a_token_call_never_runs_bcrypt(invoke, open_session, clock, monkeypatch):
+def test_a_token_call_never_runs_bcrypt(invoke, handler_clock, monkeypatch):
+    # Given: a session, then bcrypt made to fail the test if it runs
     token = open_session()
-    from livekit_auth import passwords
-
     monkeypatch.setattr(passwords.bcrypt, "checkpw", lambda *_: pytest.fail("bcrypt ran"))
     monkeypatch.setattr(passwords.bcrypt, "hashpw", lambda *_: pytest.fail("bcrypt ran"))
-    assert fetch(invoke, token).status == 201
-    assert refresh(invoke, token).status == 200
+    # When / Then
+    assert fetch_token(token).status == 201
+    assert refresh_session(token).status == 200
 
 
 def test_the_session_rows_challenge_for_a_bearer_token():
@@ -476,7 +509,7 @@ def test_the_session_rows_challenge_for_a_bearer_token():
         assert (row.status, row.headers(error())) == (401, {"WWW-Authenticate": "Bearer"})
 
 
-def test_session_tokens_are_random(log_in, clock):
-    tokens = {log_in(DEMO.username, session=True).body["session"]["token"] for _ in range(5)}
+def test_session_tokens_are_random(good_login, handler_clock):
+    tokens = {good_login(DEMO.username, session=True).body["session"]["token"] for _ in range(5)}
     assert len(tokens) == 5
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token.split(".")[1]) for token in tokens)

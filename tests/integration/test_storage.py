@@ -4,7 +4,7 @@ import pytest
 
 from livekit_auth.errors import MembersChanged, UnknownChannel, UnknownUser, UserExists
 from livekit_auth.storage.records import Channel, Membership
-from livekit_auth_tools.demo_data import DEMO
+from tools.local.demo_data import DEMO
 
 
 def test_the_channels_query_follows_every_page(store, demo_users, dynamodb_client):

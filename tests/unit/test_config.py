@@ -3,7 +3,7 @@ import pytest
 from livekit_auth import config
 from livekit_auth.config import INT_SETTINGS, IntSetting, allowed_origins, load_settings
 from livekit_auth.errors import ConfigurationError
-from livekit_auth_tools.cfn_template import load_template
+from tools.ci.cfn_template import load_template
 
 TEMPLATE = load_template()
 

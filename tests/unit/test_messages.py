@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from livekit_auth import messages
-from livekit_auth_tools.cfn_template import load_template
+from tools.ci.cfn_template import load_template
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 GUIDE = DOCS / "auth-api-guide.fa.md"  # the contract, copied byte for byte from the spec

@@ -1,10 +1,9 @@
-import bcrypt
 import pytest
 
 from livekit_auth import passwords
 from livekit_auth.passwords import UnusablePassword, hash_password, verify_password
-
-ROUNDS = 4
+from tests.support.settings import BCRYPT_ROUNDS as ROUNDS
+from tests.support.settings import DEFAULT_SETTINGS
 
 
 @pytest.mark.parametrize("password", ["correct horse", "رمز عبور ۱۲۳", "pässwörd", "🔑🔑🔑", "a" * 72])
@@ -29,16 +28,14 @@ def test_a_password_over_72_bytes_never_matches_and_never_raises():
     assert verify_password("a" * 100, stored, ROUNDS) is False
 
 
-def test_unknown_user_is_checked_against_a_dummy_hash(monkeypatch):
-    seen = []
-    real_checkpw = bcrypt.checkpw
-    monkeypatch.setattr(passwords.bcrypt, "checkpw", lambda pw, hashed: seen.append(hashed) or real_checkpw(pw, hashed))
+def test_unknown_user_is_checked_against_a_dummy_hash(bcrypt_checks):
     assert verify_password("anything", None, ROUNDS) is False
-    assert seen == [passwords.dummy_hash(ROUNDS)]
+    assert bcrypt_checks.hashes == [passwords.dummy_hash(ROUNDS)]
 
 
 def test_dummy_hash_for_the_default_cost_has_that_cost():
-    assert passwords.dummy_hash(12).startswith(b"$2b$12$")
+    rounds = DEFAULT_SETTINGS.bcrypt_rounds
+    assert passwords.dummy_hash(rounds).startswith(f"$2b${rounds:02d}$".encode())
 
 
 def test_a_corrupt_stored_hash_is_a_server_fault_not_a_wrong_password():

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from livekit_auth import browser
 from livekit_auth.config import SESSION_IDLE, TOKEN_ENDPOINT_TTL, load_settings
 from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, SECRET_BYTES, TOKEN_PATTERN, new_session_token, token_hash
-from livekit_auth_tools.apigw import TOKEN_RESOURCE, proxy_event
-from livekit_auth_tools.cfn_template import load_template, table_specs
 from session_inputs import bearer_token
+from tools.ci.cfn_template import load_template, table_specs
+from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
 
 ALLOWLIST = ("https://app.example.com",)
 

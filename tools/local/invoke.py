@@ -18,8 +18,9 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from livekit_auth_tools import fake_aws, local_stack
-from livekit_auth_tools.apigw import LocalContext
+from tools.local import fake_aws
+from tools.local import stack as local_stack
+from tools.local.api_gateway import LocalContext
 
 # Fail fast when nothing listens: the question is only whether `make run` is up.
 PROBE_CONFIG = Config(connect_timeout=1, read_timeout=5, retries={"total_max_attempts": 1})
@@ -31,8 +32,8 @@ class StackNotRunning(Exception):
 
 def check_stack(emulator_url: str) -> None:
     """Raise StackNotRunning unless the emulator at `emulator_url` holds the local stack's tables."""
-    dynamodb = local_stack.local_client("dynamodb", emulator_url, config=PROBE_CONFIG)
-    users_table = local_stack.local_table_names()["USERS_TABLE"]
+    dynamodb = fake_aws.local_client("dynamodb", emulator_url, config=PROBE_CONFIG)
+    users_table = fake_aws.local_table_names()["USERS_TABLE"]
     try:
         dynamodb.describe_table(TableName=users_table)
     except ClientError as error:
@@ -49,18 +50,18 @@ def invoke_events(paths: list[Path], emulator_url: str) -> dict[str, dict[str, A
     events = {str(path): json.loads(path.read_text(encoding="utf-8")) for path in paths}
     check_stack(emulator_url)
     fake_aws.use_fake_aws(emulator_url)
-    settings = local_stack.function_settings(os.environ)
+    settings = local_stack.function_settings(fake_aws.local_table_names(), os.environ)
     with redirect_stdout(sys.stderr):  # Powertools binds its log stream when the function is imported
-        handler = local_stack.load_function(settings | local_stack.local_table_names())
+        handler = local_stack.load_function(settings)
         return {path: handler(event, LocalContext()) for path, event in events.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m livekit_auth_tools.invoke", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.local.invoke", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--emulator-port",
         type=int,
-        default=int(os.environ.get("EMULATOR_PORT", local_stack.DEFAULT_EMULATOR_PORT)),
+        default=int(os.environ.get("EMULATOR_PORT", fake_aws.DEFAULT_EMULATOR_PORT)),
         help="the port of the `make run` emulator (default: $EMULATOR_PORT or 5000)",
     )
     parser.add_argument(
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        results = invoke_events(args.events, local_stack.local_emulator_url(args.emulator_port))
+        results = invoke_events(args.events, fake_aws.local_emulator_url(args.emulator_port))
     except (OSError, ValueError, StackNotRunning) as error:
         print(f"invoke: {error}", file=sys.stderr)
         return 1

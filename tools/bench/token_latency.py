@@ -1,6 +1,6 @@
 """`make bench-token`: the token endpoint's latency over HTTP beside the password login's, on the local stack.
 
-Starts the local stack (tools/local_stack.py) with the demo users hashed at the production bcrypt
+Starts the local stack (tools/local/stack.py) with the demo users hashed at the production bcrypt
 cost, opens one session, then times round-robin (so machine noise spreads evenly) a successful
 password login and a token from the session. Prints each median and p90. The local stack's AWS is
 an in-process emulator, so the figures compare the two paths' own work (bcrypt, calls made side by
@@ -18,9 +18,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from livekit_auth_tools import demo_data, local_stack
-from livekit_auth_tools.apigw import LOGIN_PATH, TOKEN_PATH
-from livekit_auth_tools.bench_timing import PRODUCTION_BCRYPT_ROUNDS, percentile
+from tools.bench.refusal_timing import PRODUCTION_BCRYPT_ROUNDS, percentile
+from tools.local import demo_data
+from tools.local import stack as local_stack
+from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH
 
 WARMUP_REQUESTS = 3
 
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
 
-    print(f"{args.requests} requests per kind over HTTP, after {WARMUP_REQUESTS} warm-up rounds, bcrypt cost 12")
+    rounds = f"after {WARMUP_REQUESTS} warm-up rounds, bcrypt cost {PRODUCTION_BCRYPT_ROUNDS}"
+    print(f"{args.requests} requests per kind over HTTP, {rounds}")
     print(f"{'kind':<42}{'median ms':>10}{'p90 ms':>9}")
     for kind, values in timings.items():
         print(f"{kind:<42}{statistics.median(values) * 1000:>10.1f}{percentile(values, 0.9) * 1000:>9.1f}")

@@ -14,7 +14,6 @@ without touching the caller's environment or its own imported copy of the functi
 from __future__ import annotations
 
 import argparse
-import base64
 import importlib.util
 import json
 import logging
@@ -26,33 +25,27 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import jwt
 
 from livekit_auth import config
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import cfn_template, demo_data, fake_aws
-from livekit_auth_tools.apigw import LOGIN_PATH, TOKEN_PATH, LocalContext, proxy_event
+from tools import REPO_ROOT
+from tools.ci import cfn_template
+from tools.local import demo_data, fake_aws
+from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH, ApiGateway, LambdaHandler
+from tools.local.fake_aws import DEFAULT_EMULATOR_PORT, HOST, TABLE_PREFIX, local_table_names
 
-MODULE = "livekit_auth_tools.local_stack"
-HOST = "127.0.0.1"
+MODULE = "tools.local.stack"
 DEFAULT_API_PORT = 3000
-DEFAULT_EMULATOR_PORT = 5000
-FUNCTION_PATH = Path(__file__).resolve().parent.parent / "functions" / "auth_client" / "app.py"
-
-# Fixed, so that `make invoke` and `authctl --local` find the running stack's tables and data
-# (in the emulator's fake_aws.REGION, signed with fake_aws.FAKE_CREDENTIALS).
-TABLE_PREFIX = "local"
+FUNCTION_PATH = REPO_ROOT / "functions" / "auth_client" / "app.py"
 
 # The key pair of LiveKit's own development server (`livekit-server --dev`).
 DEV_API_KEY = "devkey"
@@ -66,56 +59,22 @@ LOCAL_SETTINGS = {
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
 
-MAX_REQUEST_BYTES = 1024 * 1024  # larger bodies get the template's REQUEST_TOO_LARGE answer
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 10
-
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 # ---- the function's environment -------------------------------------------------------------------
 
 
-def local_table_names() -> dict[str, str]:
-    """{USERS_TABLE: name, ...} of the local stack; cfn_template.create_tables names them <prefix>-<LogicalId>."""
-    return {spec.env_var: f"{TABLE_PREFIX}-{spec.logical_id}" for spec in cfn_template.table_specs()}
+def function_settings(tables: Mapping[str, str], overrides: Mapping[str, str]) -> dict[str, str]:
+    """The environment template.yaml gives AuthClientFunction over `tables` ({USERS_TABLE: name, ...}).
 
-
-def local_emulator_url(port: int | None = None) -> str:
-    """The URL of the `make run` emulator: on `port`, else $EMULATOR_PORT, else the default port."""
-    if port is None:
-        port = int(os.environ.get("EMULATOR_PORT", DEFAULT_EMULATOR_PORT))
-    return f"http://{HOST}:{port}"
-
-
-def local_client(service: str, url: str | None = None, **options: Any) -> Any:
-    """A boto3 client of the running `make run` emulator (at `url`, else local_emulator_url()), whatever the
-    caller's own AWS settings are; `options` go to boto3.client (e.g. config=...)."""
-    return boto3.client(
-        service,
-        endpoint_url=url or local_emulator_url(),
-        region_name=fake_aws.REGION,
-        aws_access_key_id=fake_aws.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=fake_aws.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        **options,
-    )
-
-
-def function_settings(overrides: Mapping[str, str]) -> dict[str, str]:
-    """The environment template.yaml gives AuthClientFunction, without the table names.
-
-    Parameters take their template defaults, then LOCAL_SETTINGS apply, then any of these names
-    found in `overrides` (so `LOCKOUT_THRESHOLD=20 make run` works).
+    Parameters take their template defaults (fake_aws.template_environment, as for the tests), then
+    LOCAL_SETTINGS apply, then any of these names but the tables' found in `overrides` (so
+    `LOCKOUT_THRESHOLD=20 make run` works).
     """
-    defaults = cfn_template.parameter_defaults()
-    settings = {}
-    for name, value in cfn_template.function_environment().items():
-        if not isinstance(value, dict):
-            settings[name] = str(value)
-        elif value.get("Ref") in defaults:  # tables are Refs to resources, not parameters: left out
-            settings[name] = defaults[value["Ref"]]
-    settings |= LOCAL_SETTINGS
-    return settings | {name: overrides[name] for name in settings if name in overrides}
+    settings = fake_aws.template_environment(tables) | LOCAL_SETTINGS
+    return settings | {name: overrides[name] for name in settings.keys() - tables.keys() if name in overrides}
 
 
 def load_function(environment: Mapping[str, str]) -> LambdaHandler:
@@ -138,8 +97,9 @@ def load_function(environment: Mapping[str, str]) -> LambdaHandler:
 # ---- the emulator ----------------------------------------------------------------------------------
 
 
-def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> dict[str, str]:
-    """Create the template's tables, store the dev key pair in SSM and seed the demo data; return the tables."""
+def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> None:
+    """Create the template's tables (named as local_table_names() says), store the dev key pair in SSM
+    and seed the demo data."""
     dynamodb = boto3.client("dynamodb")
     tables = cfn_template.create_tables(dynamodb, TABLE_PREFIX)
     ssm = boto3.client("ssm")
@@ -147,131 +107,6 @@ def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> dict[str, 
     ssm.put_parameter(Name=settings["LIVEKIT_API_SECRET_PARAMETER"], Value=DEV_API_SECRET, Type="SecureString")
     if seed_demo:
         demo_data.seed(AdminStore(dynamodb, config.table_names(tables)), config.bcrypt_rounds(settings))
-    return tables
-
-
-# ---- API Gateway in front of the function ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GatewayResponse:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-
-def gateway_response(kind: str, *, any_origin: bool, status: int = 500, request_id: str = "-") -> GatewayResponse:
-    """An answer API Gateway gives without calling the function, as template.yaml's GatewayResponses define it."""
-    api = next(r for r in cfn_template.load_template()["Resources"].values() if r["Type"] == "AWS::Serverless::Api")
-    spec = api["Properties"]["GatewayResponses"][kind]
-    headers = {"Content-Type": "application/json"}
-    for name, value in spec.get("ResponseParameters", {}).get("Headers", {}).items():
-        if isinstance(value, dict):  # !If [AnyOrigin, "'*'", !Ref AWS::NoValue]
-            condition, when_true, when_false = value["Fn::If"]
-            if condition != "AnyOrigin":
-                raise ValueError(f"gateway response {kind}: unsupported condition {condition}")
-            value = when_true if any_origin else when_false
-        if isinstance(value, str):  # a quoted literal; AWS::NoValue (a dict) drops the header
-            headers[name] = value.strip("'")
-    body = spec["ResponseTemplates"]["application/json"].replace("$context.requestId", request_id)
-    return GatewayResponse(int(spec.get("StatusCode", status)), headers, body)
-
-
-class ApiGateway(ThreadingHTTPServer):
-    """The template's routes in front of one warm function container."""
-
-    daemon_threads = True
-
-    def __init__(self, port: int, function: LambdaHandler, *, settings: Mapping[str, str]) -> None:
-        super().__init__((HOST, port), GatewayRequestHandler)
-        self.function = function
-        self.any_origin = settings["ALLOWED_ORIGINS"] == "*"  # the template's AnyOrigin condition
-        self.resources = {(method, path.rstrip("/")): path for method, path, _ in cfn_template.api_routes()}
-        # One invocation at a time, as in one Lambda container: Powertools keeps the current event on its app.
-        self._container = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.server_port}"
-
-    def resource_for(self, method: str, path: str) -> str | None:
-        """The template resource a request reaches, with or without the trailing slash."""
-        return self.resources.get((method, path.rstrip("/")))
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        with self._container:
-            return self.function(event, LocalContext())
-
-
-class GatewayRequestHandler(BaseHTTPRequestHandler):
-    server: ApiGateway
-    protocol_version = "HTTP/1.1"  # keep-alive, as benchmarks and browsers expect
-
-    def forward(self) -> None:
-        started = time.perf_counter()
-        path = urlsplit(self.path).path
-        status = self.answer()
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        say(f"{time.strftime('%H:%M:%S')} {self.command} {path} {status} {elapsed_ms:.0f} ms")
-
-    # BaseHTTPRequestHandler dispatches to do_<METHOD>; API Gateway routes every method the same way.
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = forward  # noqa: N815
-
-    def answer(self) -> int:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            return self.send_gateway_response("DEFAULT_4XX", status=400, close=True)
-        if length > MAX_REQUEST_BYTES:
-            return self.send_gateway_response("REQUEST_TOO_LARGE", close=True)
-        body = self.rfile.read(length) if length else None
-        url = urlsplit(self.path)
-        resource = self.server.resource_for(self.command, url.path)
-        if resource is None:
-            return self.send_gateway_response("MISSING_AUTHENTICATION_TOKEN")
-        event = proxy_event(
-            self.command,
-            url.path,
-            resource=resource,
-            headers=dict(self.headers.items()),
-            body=body,
-            query=parse_qs(url.query, keep_blank_values=True) or None,
-            source_ip=self.client_address[0],
-        )
-        try:
-            result = self.server.invoke(event)
-        except Exception:  # the function crashed: API Gateway answers 502
-            traceback.print_exc()
-            request_id = event["requestContext"]["requestId"]
-            return self.send_gateway_response("DEFAULT_5XX", status=502, request_id=request_id)
-        multi = result.get("multiValueHeaders") or {}
-        headers = [(name, value) for name, values in multi.items() for value in values]
-        headers += [(name, value) for name, value in (result.get("headers") or {}).items() if name not in multi]
-        body_text = result.get("body") or ""
-        payload = base64.b64decode(body_text) if result.get("isBase64Encoded") else body_text.encode("utf-8")
-        return self.send(result["statusCode"], headers, payload)
-
-    def send_gateway_response(self, kind: str, *, status: int = 500, request_id: str = "-", close: bool = False) -> int:
-        response = gateway_response(kind, any_origin=self.server.any_origin, status=status, request_id=request_id)
-        return self.send(response.status, list(response.headers.items()), response.body.encode("utf-8"), close=close)
-
-    def send(self, status: int, headers: list[tuple[str, str]], payload: bytes, *, close: bool = False) -> int:
-        self.send_response(status)
-        for name, value in headers:
-            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        if close:  # an unread body is left on the connection
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
-        return status
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """forward() logs each request once, with its latency."""
 
 
 def say(line: str) -> None:
@@ -308,13 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as running:
             if args.existing_tables:
                 emulator_url = os.environ.get("AWS_ENDPOINT_URL")
-                settings, tables = function_settings(os.environ), tables_from_environment()
+                tables = tables_from_environment()
+                settings = function_settings(tables, os.environ)
             else:
                 emulator_url = running.enter_context(emulator_running(args.emulator_port))
                 fake_aws.use_fake_aws(emulator_url)
-                settings = function_settings(os.environ)
-                tables = fill_emulator(settings, seed_demo=not args.no_demo_data)
-            api = running.enter_context(ApiGateway(args.api_port, load_function(settings | tables), settings=settings))
+                tables = local_table_names()
+                settings = function_settings(tables, os.environ)
+                fill_emulator(settings, seed_demo=not args.no_demo_data)
+            api = running.enter_context(ApiGateway(HOST, args.api_port, load_function(settings), settings=settings))
             api_url = api.url + LOGIN_PATH
             in_memory = not args.existing_tables
             print_banner(api_url, emulator_url, tables, in_memory=in_memory, demo=in_memory and not args.no_demo_data)
@@ -330,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 @contextmanager
 def emulator_running(port: int) -> Iterator[str]:
     """moto in server mode on a thread of this process, for the duration; yields its URL."""
-    from moto.server import ThreadedMotoServer  # only the stack needs moto; invoke and authctl import this module
+    from moto.server import ThreadedMotoServer  # only the stack needs moto; invoke imports this module
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API's own request log is the one to read
     emulator = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)

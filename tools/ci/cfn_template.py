@@ -1,4 +1,5 @@
-"""template.yaml as the one source of truth for tables: the local stack and the tests build theirs from it."""
+"""template.yaml as the one source of truth: the local stack and the tests build their tables, the function's
+environment and the gateway's answers from it, and the deploy rehearsal checks the stack against it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 import yaml
 
-TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "template.yaml"
+from tools import REPO_ROOT
+
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 # Logical id in template.yaml -> the environment variable the function reads its name from.
 TABLE_ENV = {
@@ -111,9 +114,20 @@ def api_routes() -> list[tuple[str, str, str]]:
     return routes
 
 
+def function_properties(logical_id: str = "AuthClientFunction") -> dict[str, Any]:
+    """The function's properties with the template's Globals.Function under them (values may be intrinsics)."""
+    template = load_template()
+    return template.get("Globals", {}).get("Function", {}) | template["Resources"][logical_id]["Properties"]
+
+
 def function_environment(logical_id: str = "AuthClientFunction") -> dict[str, Any]:
     """The function's environment as the template declares it (values may be intrinsics)."""
-    return load_template()["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+    return function_properties(logical_id)["Environment"]["Variables"]
+
+
+def resources_of_type(resource_type: str) -> list[str]:
+    """Logical ids of the template's resources of one type (e.g. AWS::CloudWatch::Alarm), sorted."""
+    return sorted(name for name, resource in load_template()["Resources"].items() if resource["Type"] == resource_type)
 
 
 def parameter_defaults() -> dict[str, str]:

@@ -1,5 +1,5 @@
 """Hypothesis strategies and answer properties for fuzzing the login handler, shared by
-tests/integration/test_fuzz.py (a few hundred cases in `make test`) and tools/fuzz.py (`make fuzz`).
+tests/integration/test_fuzz.py (a few hundred cases in `make test`) and tools/bench/fuzz.py (`make fuzz`).
 
 A case is one API Gateway event: any body (text, bytes, JSON of every type, login objects whose
 fields have every type), any header set, either isBase64Encoded flag, and hostile Unicode
@@ -27,9 +27,9 @@ from moto import mock_aws
 
 from livekit_auth.config import table_names
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth_tools import demo_data, fake_aws
-from livekit_auth_tools.apigw import LOGIN_PATH, LOGIN_RESOURCE, proxy_event
-from livekit_auth_tools.cfn_template import create_tables
+from tools.ci.cfn_template import create_tables
+from tools.local import demo_data, fake_aws
+from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, proxy_event
 
 # High enough that the random walk of wrong and right demo passwords rarely locks an account;
 # a 429 is still a valid answer and is checked like any other refusal.

@@ -33,7 +33,7 @@ from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Membership
 from livekit_auth.storage.sessions import SessionAdmin
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
-from livekit_auth_tools import local_stack
+from tools.local import fake_aws
 
 # The stack outputs that name the tables (template.yaml) -> the variables the function reads.
 STACK_OUTPUTS = {
@@ -154,9 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
 def open_store(args: argparse.Namespace) -> tuple[AdminStore, int]:
     """The store of the target tables, and the bcrypt cost the function checks passwords at there."""
     if args.local:
-        client = local_stack.local_client("dynamodb", config=CLIENT_CONFIG)
+        client = fake_aws.local_client("dynamodb", config=CLIENT_CONFIG)
         rounds = config.bcrypt_rounds({**os.environ, "LOCAL_MODE": "true"})  # the local stack runs in LOCAL_MODE
-        return AdminStore(client, config.table_names(local_stack.local_table_names())), rounds
+        return AdminStore(client, config.table_names(fake_aws.local_table_names())), rounds
     if args.stack:
         tables, rounds = stack_settings(args.stack)
     else:

@@ -16,6 +16,7 @@ import argparse
 import logging
 import os
 import secrets
+import shlex
 import socket
 import subprocess
 import sys
@@ -31,12 +32,15 @@ from typing import Any
 
 import boto3
 
-from livekit_auth_tools import fake_aws
+from livekit_auth.tokens import LiveKitCredentials
+from tools import REPO_ROOT
+from tools.ci import cfn_template
+from tools.local import fake_aws
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 SAM = str(Path(sys.executable).parent / "sam")
 CONFIG_ENV = "default"
-REGION = "eu-west-1"
+REGION = fake_aws.REGION
 ARTIFACT_BUCKET = "livekit-auth-rehearsal-artifacts"
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 
@@ -74,6 +78,21 @@ def parameter_overrides(settings: dict[str, Any]) -> dict[str, str]:
     raw = settings.get("parameter_overrides", [])
     items = raw if isinstance(raw, list) else raw.split()
     return dict(item.split("=", 1) for item in items)
+
+
+def stack_tags(settings: dict[str, Any]) -> dict[str, str]:
+    """samconfig's `tags = "key=\"value\" ..."` as {key: value}."""
+    return dict(item.split("=", 1) for item in shlex.split(settings.get("tags", "")))
+
+
+def output_for_resource() -> dict[str, str]:
+    """{logical id: the template output that names it} for outputs that are a plain !Ref (the tables, the function)."""
+    outputs = cfn_template.load_template()["Outputs"]
+    return {
+        spec["Value"]["Ref"]: key
+        for key, spec in outputs.items()
+        if isinstance(spec["Value"], dict) and "Ref" in spec["Value"]
+    }
 
 
 # ---- the emulator -----------------------------------------------------------------------------------
@@ -201,16 +220,10 @@ def fake_account_env(endpoint: str) -> dict[str, str]:
 # ---- the deploy ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LiveKitSecret:
-    api_key: str
-    api_secret: str = field(repr=False)
-
-
-def prepare_account(overrides: dict[str, str]) -> LiveKitSecret:
+def prepare_account(overrides: dict[str, str]) -> LiveKitCredentials:
     """What an operator does once before the first deploy: the SSM SecureStrings, an artifact bucket."""
     boto3.client("s3").create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    secret = LiveKitSecret(api_key=f"APIrehearsal{secrets.token_hex(4)}", api_secret=secrets.token_urlsafe(48))
+    secret = LiveKitCredentials(api_key=f"APIrehearsal{secrets.token_hex(4)}", api_secret=secrets.token_urlsafe(48))
     ssm = boto3.client("ssm")
     ssm.put_parameter(Name=overrides["LiveKitApiKeyParameterName"], Value=secret.api_key, Type="SecureString")
     ssm.put_parameter(Name=overrides["LiveKitApiSecretParameterName"], Value=secret.api_secret, Type="SecureString")
@@ -265,14 +278,14 @@ def stack_outputs(stack_name: str, report: Report) -> dict[str, str]:
         raise RehearsalFailed(f"stack {stack_name} is {stack['StackStatus']}")
     report.passed(f"stack {stack_name} is CREATE_COMPLETE")
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
-    expected = {"ApiUrl", "UsersTableName", "ChannelsTableName", "AttemptsTableName", "FunctionName"}
-    if missing := expected - outputs.keys():
+    if missing := cfn_template.load_template()["Outputs"].keys() - outputs.keys():
         raise RehearsalFailed(f"stack outputs missing: {sorted(missing)}")
     report.passed(f"outputs {sorted(outputs)}")
     tags = {tag["Key"]: tag["Value"] for tag in stack.get("Tags", [])}
-    if tags.get("environment") != "dev" or tags.get("project") != "livekit-auth":
-        raise RehearsalFailed(f"the stack lacks samconfig's tags: {tags}")
-    report.passed("stack tags from samconfig (project, environment)")
+    expected_tags = stack_tags(deploy_settings())
+    if {key: tags.get(key) for key in expected_tags} != expected_tags:
+        raise RehearsalFailed(f"the stack lacks samconfig's tags {expected_tags}: {tags}")
+    report.passed(f"stack tags from samconfig ({', '.join(expected_tags)})")
     return outputs
 
 
@@ -301,11 +314,11 @@ def tally_resources(stack_name: str, transforms: TransformLog, report: Report) -
 
 def check_tables(outputs: dict[str, str], report: Report) -> None:
     """Keys, index, TTL and point-in-time recovery of the deployed tables, as template.yaml declares them."""
-    from livekit_auth_tools.cfn_template import table_specs
+    from tools.ci.cfn_template import table_specs
 
     dynamodb = boto3.client("dynamodb")
     for spec in table_specs():
-        name = outputs[f"{spec.logical_id.removesuffix('Table')}TableName"]
+        name = outputs[output_for_resource()[spec.logical_id]]
         table = dynamodb.describe_table(TableName=name)["Table"]
         if table["KeySchema"] != spec.properties["KeySchema"]:
             raise RehearsalFailed(f"{spec.logical_id}: key schema {table['KeySchema']}")
@@ -317,6 +330,8 @@ def check_tables(outputs: dict[str, str], report: Report) -> None:
             raise RehearsalFailed(f"{spec.logical_id}: indexes {sorted(deployed_indexes)}")
         if table.get("BillingModeSummary", {}).get("BillingMode") != "PAY_PER_REQUEST":
             raise RehearsalFailed(f"{spec.logical_id}: not on-demand")
+        if table.get("DeletionProtectionEnabled") is not spec.properties.get("DeletionProtectionEnabled", False):
+            raise RehearsalFailed(f"{spec.logical_id}: deletion protection is {table.get('DeletionProtectionEnabled')}")
         backups = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
         pitr = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
         if spec.point_in_time_recovery and pitr != "ENABLED":
@@ -329,31 +344,29 @@ def check_tables(outputs: dict[str, str], report: Report) -> None:
             raise RehearsalFailed(f"{spec.logical_id}: TTL is {ttl}")
         extras = [f"GSI {', '.join(deployed_indexes)}"] if deployed_indexes else []
         extras += ["PITR"] if pitr == "ENABLED" else []
+        extras += ["deletion protection"] if table["DeletionProtectionEnabled"] else []
         extras += [f"TTL on {spec.ttl_attribute}"] if spec.ttl_attribute else []
         keys = "+".join(key["AttributeName"] for key in table["KeySchema"])
         report.passed(f"table {spec.logical_id}: key {keys}; {'; '.join(extras)}")
 
 
 def check_function(outputs: dict[str, str], overrides: dict[str, str], report: Report) -> dict[str, str]:
-    """The function's configuration carries samconfig's parameters; returns its environment."""
+    """The function's configuration is template.yaml's with samconfig's parameters; returns its environment."""
     function = boto3.client("lambda").get_function_configuration(FunctionName=outputs["FunctionName"])
     env = {name: str(value) for name, value in function["Environment"]["Variables"].items()}
-    expected_env = {
-        "USERS_TABLE": outputs["UsersTableName"],
-        "CHANNELS_TABLE": outputs["ChannelsTableName"],
-        "ATTEMPTS_TABLE": outputs["AttemptsTableName"],
-        "LIVEKIT_SERVER_URL": overrides["LiveKitServerUrl"],
-        "LIVEKIT_API_KEY_PARAMETER": overrides["LiveKitApiKeyParameterName"],
-        "LIVEKIT_API_SECRET_PARAMETER": overrides["LiveKitApiSecretParameterName"],
-        "ALLOWED_ORIGINS": overrides["AllowedOrigins"],
-        "BCRYPT_ROUNDS": overrides["BcryptRounds"],
-    }
+    expected_env = expected_function_environment(outputs, overrides)
     wrong = sorted(name for name, value in expected_env.items() if env.get(name) != value)
     if wrong:
-        raise RehearsalFailed(f"function environment differs from the stack and samconfig: {wrong}")
-    if (function["MemorySize"], function["Timeout"], function["Runtime"]) != (1769, 20, "python3.13"):
-        raise RehearsalFailed("function memory, timeout or runtime differ from template.yaml")
-    report.passed(f"function {outputs['FunctionName']}: python3.13, 1769 MB, 20 s, environment from samconfig")
+        raise RehearsalFailed(f"function environment differs from the template, the stack and samconfig: {wrong}")
+    declared = cfn_template.function_properties()
+    expected = (int(declared["MemorySize"]), int(declared["Timeout"]), declared["Runtime"])
+    if (function["MemorySize"], function["Timeout"], function["Runtime"]) != expected:
+        raise RehearsalFailed(f"function memory, timeout or runtime differ from template.yaml's {expected}")
+    memory, timeout, runtime = expected
+    report.passed(
+        f"function {outputs['FunctionName']}: {runtime}, {memory} MB, {timeout} s, "
+        f"its {len(expected_env)} environment variables from the template and samconfig"
+    )
     logs = boto3.client("logs")
     for group in (
         f"/aws/lambda/{outputs['FunctionName']}",
@@ -367,19 +380,42 @@ def check_function(outputs: dict[str, str], overrides: dict[str, str], report: R
     return env
 
 
+def expected_function_environment(outputs: dict[str, str], overrides: dict[str, str]) -> dict[str, str]:
+    """Every variable template.yaml gives the function: a parameter's !Ref at samconfig's value (else the
+    default), a resource's !Ref at the stack output that names it, literals as written."""
+    defaults = cfn_template.parameter_defaults()
+    named_by = output_for_resource()
+    expected = {}
+    for name, value in cfn_template.function_environment().items():
+        if not isinstance(value, dict):
+            expected[name] = str(value)
+        elif value["Ref"] in named_by:
+            expected[name] = outputs[named_by[value["Ref"]]]
+        else:
+            expected[name] = overrides.get(value["Ref"], defaults.get(value["Ref"], ""))
+    return expected
+
+
 def check_expanded_template(transforms: TransformLog, report: Report) -> None:
     """What moto drops or cannot create (the function's layers, tracing, architecture and log group; the
     stage; the alarms), checked in the expanded template CloudFormation received."""
     resources = transforms.templates[-1]["Resources"]
     function = resources["AuthClientFunction"]["Properties"]
+    declared = cfn_template.function_properties()
     layer_ids = [layer.get("Ref") for layer in function.get("Layers", [])]
     if len(layer_ids) != 1 or resources.get(layer_ids[0], {}).get("Type") != "AWS::Lambda::LayerVersion":
         raise RehearsalFailed(f"the function should use the one CommonLayer version: {layer_ids}")
-    if function.get("TracingConfig") != {"Mode": "Active"} or function.get("Architectures") != ["arm64"]:
-        raise RehearsalFailed("the function should be arm64 with active tracing")
+    if (
+        function.get("TracingConfig") != {"Mode": declared["Tracing"]}
+        or function.get("Architectures") != declared["Architectures"]
+    ):
+        raise RehearsalFailed(f"the function should be {declared['Architectures']} with tracing {declared['Tracing']}")
     if function.get("LoggingConfig", {}).get("LogGroup") != {"Ref": "AuthClientFunctionLogGroup"}:
         raise RehearsalFailed("the function should log to its retained-for-N-days log group")
-    report.passed("expanded template: function on arm64, tracing active, CommonLayer, own log group")
+    architectures = ", ".join(declared["Architectures"])
+    report.passed(
+        f"expanded template: function on {architectures}, tracing {declared['Tracing']}, CommonLayer, own log group"
+    )
     stage = resources["AuthApiv1Stage"]["Properties"]
     throttling = [
         (m.get("ThrottlingRateLimit"), m.get("ThrottlingBurstLimit")) for m in stage.get("MethodSettings", [])
@@ -390,8 +426,8 @@ def check_expanded_template(transforms: TransformLog, report: Report) -> None:
     if "ApiGatewayAccountSettled" not in ([depends_on] if isinstance(depends_on, str) else depends_on):
         raise RehearsalFailed("the REST API (and so its access-logged stage) must wait for the account's log role")
     alarms = sorted(name for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm")
-    if len(alarms) != 4:
-        raise RehearsalFailed(f"expected 4 alarms: {alarms}")
+    if alarms != (declared_alarms := cfn_template.resources_of_type("AWS::CloudWatch::Alarm")):
+        raise RehearsalFailed(f"expected template.yaml's alarms {declared_alarms}: {alarms}")
     report.passed(
         f"expanded template: stage v1 throttled, access-logged, after the log role; alarms {', '.join(alarms)}"
     )
@@ -401,15 +437,19 @@ def check_api(outputs: dict[str, str], report: Report) -> None:
     api_id = outputs["ApiUrl"].split("//", 1)[1].split(".", 1)[0]
     resources = boto3.client("apigateway").get_resources(restApiId=api_id)["items"]
     methods = {r["path"]: sorted(r.get("resourceMethods", {})) for r in resources}
-    if methods.get("/api/auth/client") != ["OPTIONS", "POST"]:
-        raise RehearsalFailed(f"REST API routes: {methods}")
-    report.passed(f"REST API {api_id}: POST and OPTIONS /api/auth/client")
+    declared: dict[str, list[str]] = {}
+    for method, path, _ in cfn_template.api_routes():
+        declared[path] = sorted([*declared.get(path, []), method])
+    if any(methods.get(path) != path_methods for path, path_methods in declared.items()):
+        raise RehearsalFailed(f"REST API routes {methods}, template.yaml declares {declared}")
+    routes = "; ".join(f"{' and '.join(path_methods)} {path}" for path, path_methods in declared.items())
+    report.passed(f"REST API {api_id}: {routes}")
 
 
 # ---- a login served from the stack's tables -----------------------------------------------------------
 
 
-def log_in_from_stack_tables(function_env: dict[str, str], secret: LiveKitSecret, report: Report) -> None:
+def log_in_from_stack_tables(function_env: dict[str, str], secret: LiveKitCredentials, report: Report) -> None:
     """Serve the API with the deployed function's environment over the stack's tables, and log in over HTTP.
 
     moto cannot run the function itself (that needs Docker), so local_stack.serve_api runs it behind its
@@ -419,9 +459,10 @@ def log_in_from_stack_tables(function_env: dict[str, str], secret: LiveKitSecret
     """
     from livekit_auth.config import table_names
     from livekit_auth.storage.admin import AdminStore
-    from livekit_auth_tools import local_stack, smoke_test
-    from livekit_auth_tools.cfn_template import TABLE_ENV
-    from livekit_auth_tools.demo_data import DEMO, DEMO_PASSWORD, seed
+    from tools.ci import smoke_test
+    from tools.ci.cfn_template import TABLE_ENV
+    from tools.local import stack as local_stack
+    from tools.local.demo_data import DEMO, DEMO_PASSWORD, seed
 
     started = time.monotonic()
     seed(AdminStore(boto3.client("dynamodb"), table_names(function_env)), int(function_env["BCRYPT_ROUNDS"]))

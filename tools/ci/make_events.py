@@ -1,7 +1,7 @@
 """Writes events/: one API Gateway event per guide row and per class of bad input.
 
 Each file works with `sam local invoke AuthClientFunction -e events/<file>` and `make invoke EVENT=...`
-against the demo data. `python -m livekit_auth_tools.make_events` rewrites them; a test checks they match.
+against the demo data. `python -m tools.ci.make_events` rewrites them; a test checks they match.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from livekit_auth_tools.apigw import (
+from tools import REPO_ROOT
+from tools.local.api_gateway import (
     LOGIN_PATH,
     LOGIN_RESOURCE,
     LOGOUT_RESOURCE,
@@ -18,7 +19,7 @@ from livekit_auth_tools.apigw import (
     TOKEN_RESOURCE,
     proxy_event,
 )
-from livekit_auth_tools.demo_data import (
+from tools.local.demo_data import (
     DEMO,
     DEMO_PASSWORD,
     DEMO_SESSION_TOKENS,
@@ -28,7 +29,7 @@ from livekit_auth_tools.demo_data import (
     VIEWER,
 )
 
-EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+EVENTS_DIR = REPO_ROOT / "events"
 JSON_HEADERS = {
     "Content-Type": "application/json",
     "Origin": "https://app.example.com",

@@ -2,7 +2,7 @@
 
 A login costs one bcrypt check whatever the outcome, so the cost sets the floor of every login's
 latency and how many logins one vCPU serves. Lambda at 1769 MB is one full vCPU; compare with this
-machine's CPU before carrying the figures over. Usage: python -m livekit_auth_tools.bench_bcrypt
+machine's CPU before carrying the figures over. Usage: python -m tools.bench.bcrypt_cost
 """
 
 from __future__ import annotations

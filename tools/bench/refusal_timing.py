@@ -1,6 +1,6 @@
 """`make bench-timing`: does a refused login take as long whatever the reason? Over HTTP, at bcrypt cost 12.
 
-Starts the local stack (tools/local_stack.py) at the production cost and times, round-robin so
+Starts the local stack (tools/local/stack.py) at the production cost and times, round-robin so
 that machine noise spreads evenly: an unknown username, a wrong password for a real user, and a
 wrong password for an inactive user. A response time that depends on which it is would tell an
 attacker which usernames exist. Prints each median and p90 and its ratio to the wrong-password
@@ -22,7 +22,8 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 
-from livekit_auth_tools import demo_data, local_stack
+from tools.local import demo_data
+from tools.local import stack as local_stack
 
 PRODUCTION_BCRYPT_ROUNDS = 12
 LOCKOUT_THRESHOLD = 100  # config allows up to 100

@@ -1,7 +1,7 @@
 """`make fuzz`: run the login handler through many generated requests (10,000 by default) over
 moto and print how many answers got each status, how long it took, and any broken property.
 
-The cases and the properties are those of tests/integration/test_fuzz.py (livekit_auth_tools.fuzzing),
+The cases and the properties are those of tests/integration/test_fuzz.py (tools.bench.fuzz_strategies),
 only many more of them. The function's own output (JSON log lines, metrics) goes to a temporary
 file while it runs; every line of it must parse as one JSON object, and nothing may reach stderr.
 """
@@ -22,10 +22,11 @@ from typing import IO, Any
 
 from hypothesis import Phase, given, seed
 
-from livekit_auth_tools import fuzzing
+from tools import REPO_ROOT
+from tools.bench import fuzz_strategies
 
 STDERR_EXCERPT_LINES = 20
-FUNCTION_DIR = Path(__file__).resolve().parent.parent / "functions" / "auth_client"
+FUNCTION_DIR = REPO_ROOT / "functions" / "auth_client"
 
 
 @contextmanager
@@ -65,7 +66,7 @@ def run(cases: int, run_seed: int, report: IO[str]) -> tuple[Counter[int], Count
         sys.path.insert(0, str(FUNCTION_DIR))
     import app  # after the environment is in place: the module builds its AWS clients on import
     from livekit_auth import credentials
-    from livekit_auth_tools.apigw import LocalContext
+    from tools.local.api_gateway import LocalContext
 
     app.configured.cache_clear()
     credentials.ssm_provider.clear_cache()
@@ -73,9 +74,9 @@ def run(cases: int, run_seed: int, report: IO[str]) -> tuple[Counter[int], Count
     broken: Counter[str] = Counter()
 
     @seed(run_seed)
-    @fuzzing.fuzz_settings(cases, database=None, phases=[Phase.generate])
-    @given(case=fuzzing.fuzz_cases())
-    def one_case(case: fuzzing.FuzzCase) -> None:
+    @fuzz_strategies.fuzz_settings(cases, database=None, phases=[Phase.generate])
+    @given(case=fuzz_strategies.fuzz_cases())
+    def one_case(case: fuzz_strategies.FuzzCase) -> None:
         try:
             status, headers, body = answer_of(app.lambda_handler(case.event(), LocalContext()))
         except Exception as error:  # a crash past the handler's own 500 is the worst finding
@@ -83,7 +84,7 @@ def run(cases: int, run_seed: int, report: IO[str]) -> tuple[Counter[int], Count
             broken[f"the handler raised {type(error).__name__}"] += 1
             return
         statuses[status] += 1
-        for violation in fuzzing.violations(case, status, headers, body):
+        for violation in fuzz_strategies.violations(case, status, headers, body):
             broken[violation] += 1
         done = sum(statuses.values())
         if done % 1000 == 0:
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         with (
             stdout_path.open("wb") as stdout,
             stderr_path.open("wb") as stderr,
-            fuzzing.emulated_function(),
+            fuzz_strategies.emulated_function(),
             function_output_to(stdout, stderr) as report,
         ):
             statuses, broken = run(args.cases, run_seed, report)

@@ -1,0 +1,45 @@
+"""The layer `sam build` makes holds exactly the locked distributions, at their locked versions.
+
+The build is the real one (`sam build CommonLayer`, the Makefile recipe, wheels for python3.13 on arm64),
+into a temporary directory; every `*.dist-info` in it is compared with layers/common/requirements.lock.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import distributions
+from pathlib import Path
+
+import pytest
+from packaging.utils import canonicalize_name
+
+from tests.layer_pins import LAYER_LOCK, ROOT, exact_pins
+
+SAM = str(Path(sys.executable).parent / "sam")
+
+
+@pytest.fixture(scope="module")
+def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    subprocess.run(  # noqa: S603 - our own sam, fixed arguments
+        [SAM, "build", "CommonLayer", "--build-dir", str(build_dir), "--region", "eu-west-1"],
+        cwd=ROOT,
+        env=os.environ | {"SAM_CLI_TELEMETRY": "0"},
+        check=True,
+        capture_output=True,
+    )
+    return build_dir / "CommonLayer" / "python"
+
+
+def test_every_distribution_in_the_built_layer_is_exactly_its_pin(built_layer):
+    shipped = {canonicalize_name(d.metadata["Name"]): d.version for d in distributions(path=[str(built_layer)])}
+    assert shipped == exact_pins(LAYER_LOCK)
+    assert len(list(built_layer.glob("*.dist-info"))) == len(shipped)
+
+
+def test_the_built_layer_carries_the_arm64_bcrypt_and_the_service_package(built_layer):
+    (bcrypt_library,) = built_layer.glob("bcrypt/_bcrypt*.so")
+    assert bcrypt_library.read_bytes()[18:20] == b"\xb7\x00", "ELF machine must be aarch64 (0xb7)"
+    assert (built_layer / "livekit_auth" / "__init__.py").is_file()

@@ -1,0 +1,12 @@
+"""What the tests share besides fixtures: conftest.py holds fixtures only, and nothing imports it.
+
+fake_aws_plugin  pytest plugin (pyproject `-p`): the fake AWS environment, before any module imports boto3
+settings         the settings the tests run the function with, and the configured defaults
+handler          the deployed entry point: Answer, call_handler, login_event, new_container, run_on_clock
+logins           named login attempts: attempt_login (any password), good_login (the right one), guess (a wrong one)
+clock            FakeClock: the one clock, moved only by the test
+counters         BcryptCounter and AwsCallCounter: what a login cost
+authctl          authctl run in-process: run_authctl (the authctl_run fixture), Run
+logs             the function's log output as the tests see it
+sessions         the session routes' events, open_session, the refused session's 401, a clock at the real time
+"""

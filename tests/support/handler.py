@@ -1,0 +1,71 @@
+"""The function's deployed entry point as the tests call it, and the container state it keeps."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities import parameters
+
+import app
+from livekit_auth import credentials
+from livekit_auth.config import Settings
+from livekit_auth.login import LoginService
+from livekit_auth.sessions import SessionService
+from tests.support.settings import function_settings
+from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw: dict[str, Any]
+
+
+def call_handler(event: dict[str, Any]) -> Answer:
+    """Run one API Gateway event through the deployed entry point and decode its answer."""
+    result = app.lambda_handler(event, LocalContext())
+    headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
+    headers.update(result.get("headers") or {})
+    body = json.loads(result["body"]) if result.get("body") else None
+    return Answer(result["statusCode"], headers, body, result)
+
+
+def login_event(body: Any = None, *, raw: str | None = None, headers: dict[str, str] | None = None, **kw: Any) -> dict:
+    """A POST to the login route: `body` as JSON, or `raw` text as it is; `kw` as for apigw.proxy_event."""
+    text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return proxy_event("POST", LOGIN_PATH, resource=LOGIN_RESOURCE, headers=headers, body=text, **kw)
+
+
+def new_container() -> None:
+    """Forget cached settings, services and secrets, as a new Lambda container would."""
+    app.configured.cache_clear()
+    app.session_service.cache_clear()
+    credentials.ssm_provider.clear_cache()
+    parameters.clear_caches()
+
+
+def run_on_clock(clock: Callable[[], float], monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the handler's own services (app.build_service, app.build_session_service) read
+    the time from `clock`, with the settings of the current environment."""
+    settings = function_settings()
+    login = app.build_service(settings, clock=clock)
+    sessions = app.build_session_service(settings, clock=clock)
+
+    @functools.cache
+    def configured_on_clock() -> tuple[Settings, LoginService]:
+        return settings, login
+
+    @functools.cache
+    def session_service_on_clock() -> SessionService:
+        return sessions
+
+    monkeypatch.setattr(app, "configured", configured_on_clock)
+    monkeypatch.setattr(app, "session_service", session_service_on_clock)

@@ -1,0 +1,114 @@
+"""What CloudFormation would deploy: template.yaml expanded by the pinned samtranslator (tests/expanded_template.py)."""
+
+import pytest
+
+from tests.support.expanded_template import expanded, of_type, resources_deployed
+from tools.ci.cfn_template import TABLE_ENV, api_routes, function_environment, load_template
+
+WAF_ON = {"EnableWaf": "true"}
+
+
+def the_stage(resources: dict) -> tuple[str, dict]:
+    stages = of_type(resources, "AWS::ApiGateway::Stage")
+    assert len(stages) == 1, f"one stage, not {sorted(stages)}"
+    return next(iter(stages.items()))
+
+
+@pytest.mark.parametrize("overrides", [{}, WAF_ON], ids=["waf-off", "waf-on"])
+def test_the_api_has_exactly_one_stage_and_no_deployment_makes_another(overrides):
+    resources = resources_deployed(**overrides)
+    _, stage = the_stage(resources)
+    assert stage["Properties"]["StageName"] == "v1"
+    deployments = of_type(resources, "AWS::ApiGateway::Deployment")
+    assert deployments, "the stage needs a deployment"
+    staged = {
+        logical_id: d["Properties"]["StageName"]
+        for logical_id, d in deployments.items()
+        if "StageName" in d["Properties"]
+    }
+    assert not staged, "a Deployment with a StageName creates a stage without v1's protections"
+
+
+def test_the_one_stage_is_throttled_access_logged_and_traced():
+    _, stage = the_stage(resources_deployed())
+    properties = stage["Properties"]
+    assert properties["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": {"Ref": "ThrottleRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "ThrottleBurstLimit"},
+            "MetricsEnabled": True,
+        }
+    ]
+    assert properties["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": "AuthApiAccessLogGroup.Arn"}
+    assert properties["TracingEnabled"] is True
+
+
+def test_with_waf_enabled_the_web_acl_guards_the_one_stage():
+    resources = resources_deployed(**WAF_ON)
+    stage_id, _ = the_stage(resources)
+    (association,) = of_type(resources, "AWS::WAFv2::WebACLAssociation").values()
+    arn = association["Properties"]["ResourceArn"]["Fn::Sub"]
+    assert arn.endswith(f"::/restapis/${{AuthApi}}/stages/${{{stage_id}}}"), arn
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": "AuthApiWebAcl.Arn"}
+    assert not of_type(resources_deployed(), "AWS::WAFv2::WebACLAssociation"), "EnableWaf=false attaches none"
+
+
+def test_lambda_permissions_allow_only_this_api_and_the_routed_method_and_path():
+    """SAM 1.115's Api event always writes `__Stage__: "*"` (ApiEventSource._get_permissions sets
+    permitted_stage = "*"), and a permission of our own cannot replace it (duplicate logical ids are refused).
+    With one stage on the API, "*" reaches only v1; the permissions must still name this API and route."""
+    permissions = of_type(resources_deployed(), "AWS::Lambda::Permission")
+    routed = set()
+    for permission in permissions.values():
+        properties = permission["Properties"]
+        assert properties["Principal"] == "apigateway.amazonaws.com"
+        assert properties["FunctionName"] == {"Ref": "AuthClientFunction"}
+        arn, values = properties["SourceArn"]["Fn::Sub"]
+        assert values["__ApiId__"] == {"Ref": "AuthApi"}
+        _, stage, method, path = arn.split(":")[-1].split("/", 3)
+        assert stage == "${__Stage__}"
+        routed.add((method, "/" + path))
+    assert routed == {(method, path) for method, path, _ in api_routes()}
+    assert {("POST", "/api/auth/client"), ("OPTIONS", "/api/auth/client")} <= routed  # the guide's route
+
+
+def test_every_table_is_protected_from_deletion_and_retained():
+    resources = expanded()["Resources"]
+    tables = of_type(resources, "AWS::DynamoDB::Table")
+    assert set(tables) == set(TABLE_ENV)
+    for logical_id, table in tables.items():
+        assert table["Properties"].get("DeletionProtectionEnabled") is True, logical_id
+        assert table["DeletionPolicy"] == "Retain", logical_id
+        assert table["UpdateReplacePolicy"] == "Retain", logical_id
+
+
+# ---- alarms on refused and locked logins ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alarm_id", "metric", "threshold_parameter"),
+    [
+        ("LoginLockedSpikeAlarm", "LoginLocked", "LoginLockedAlarmThreshold"),
+        ("LoginRefusedSpikeAlarm", "LoginRefused", "LoginRefusedAlarmThreshold"),
+    ],
+)
+def test_a_spike_of_locked_or_refused_logins_raises_an_alarm_at_a_parameter_threshold(
+    alarm_id, metric, threshold_parameter
+):
+    resources = expanded()["Resources"]
+    alarm = resources[alarm_id]["Properties"]
+    server_errors = resources["HandledServerErrorsAlarm"]["Properties"]
+    environment = function_environment()
+    assert (alarm["Namespace"], alarm["MetricName"]) == (environment["POWERTOOLS_METRICS_NAMESPACE"], metric)
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}]
+    assert alarm["Dimensions"] == server_errors["Dimensions"]
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Threshold"] == {"Ref": threshold_parameter}
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == server_errors["AlarmActions"]
+    parameter = load_template()["Parameters"][threshold_parameter]
+    assert parameter["Type"] == "Number"
+    assert int(parameter["Default"]) >= int(parameter["MinValue"]) >= 1

@@ -1,0 +1,8 @@
+"""Benchmarks and the fuzz driver: they print figures; they are not tests.
+
+bcrypt_cost      median bcrypt check time per cost on this machine
+refusal_timing   `make bench-timing`: refused-login latency by reason over HTTP at the production cost
+token_latency    `make bench-token`: the token endpoint's latency over HTTP beside the password login's
+fuzz             `make fuzz`: many generated requests through the handler, answers counted per status
+fuzz_strategies  the Hypothesis strategies and answer properties, shared with tests/integration/test_fuzz.py
+"""

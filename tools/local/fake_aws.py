@@ -1,0 +1,136 @@
+"""Emulated AWS for the tests and tools: fake credentials, a fixed region, the `make run` emulator's
+address and tables, and the function's environment over the emulator.
+
+One source for everything that runs over moto (in-process in the tests, `make fuzz`, the deploy
+rehearsal; in server mode in `make run`), so none of it can reach a real account or sign as a real
+identity. Standard-library light: tests/conftest.py applies it before boto3, moto or the function are
+imported, so it imports only the template reader (PyYAML) at the top and boto3 where a client is built.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from tools.ci import cfn_template
+
+REGION = "eu-west-1"
+# Credentials the emulator accepts; real ones must never be used with it.
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# Variables that would send boto3 somewhere else than the emulator, or sign as a real identity.
+TARGETING_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SSM",
+)
+
+# ---- the function over the emulator ------------------------------------------------------------------
+
+BCRYPT_ROUNDS = 4  # the cheapest cost: these runs check behaviour, benchmarks check cost
+API_KEY = "APItestKey"
+API_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105 - an emulator-only value
+API_KEY_PARAMETER = "/livekit-auth/test/api-key"
+API_SECRET_PARAMETER = "/livekit-auth/test/api-secret"  # noqa: S105 - a parameter name
+LIVEKIT_URL = "wss://livekit.test.example"
+# The function's Powertools settings (service name, metrics namespace, log level), which a test process
+# sets before it imports the function.
+POWERTOOLS_ENVIRONMENT = {
+    name: str(value) for name, value in cfn_template.function_environment().items() if name.startswith("POWERTOOLS_")
+}
+# Settings a caller's environment may hold that the function would otherwise pick up.
+INHERITED_FUNCTION_VARIABLES = ("LIVEKIT_HOST", "LIVEKIT_SERVER_API_KEY", "LIVEKIT_SERVER_API_SECRET")
+
+
+def fake_aws_environment(endpoint_url: str | None = None, region: str = REGION) -> dict[str, str]:
+    """What points boto3 at the emulator: a region, credentials it accepts and, in server mode, its URL."""
+    environment = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region, **FAKE_CREDENTIALS}
+    return environment | ({"AWS_ENDPOINT_URL": endpoint_url} if endpoint_url else {})
+
+
+def use_fake_aws(
+    endpoint_url: str | None = None, region: str = REGION, environ: MutableMapping[str, str] = os.environ
+) -> None:
+    """Point boto3 clients created from now on (the function's included) at the emulator only."""
+    for name in TARGETING_VARIABLES:
+        environ.pop(name, None)
+    environ.update(fake_aws_environment(endpoint_url, region))
+
+
+def template_environment(tables: Mapping[str, str]) -> dict[str, str]:
+    """AuthClientFunction's Environment.Variables in template.yaml, resolved as a deploy with every default would:
+    each `!Ref` to a parameter is that parameter's Default (a parameter without one is left out: the caller
+    sets it), each `!Ref` to a table is its name in `tables` ({USERS_TABLE: name, ...}), literals stay."""
+    defaults = cfn_template.parameter_defaults()
+    environment = {}
+    for name, value in cfn_template.function_environment().items():
+        if not isinstance(value, dict):
+            environment[name] = str(value)
+        elif value.get("Ref") in cfn_template.TABLE_ENV:
+            environment[name] = tables[cfn_template.TABLE_ENV[value["Ref"]]]
+        elif value.get("Ref") in cfn_template.load_template()["Parameters"]:
+            if value["Ref"] in defaults:
+                environment[name] = defaults[value["Ref"]]
+        else:
+            raise ValueError(f"{name}: cannot resolve {value} outside CloudFormation")
+    return environment
+
+
+# What the emulated runs change in template_environment(): the SSM parameters put_livekit_credentials()
+# fills, a LiveKit URL (the template has no default), and the cheapest bcrypt cost, which only LOCAL_MODE admits.
+EMULATOR_SETTINGS = {
+    "LOCAL_MODE": "true",
+    "LIVEKIT_SERVER_URL": LIVEKIT_URL,
+    "LIVEKIT_API_KEY_PARAMETER": API_KEY_PARAMETER,
+    "LIVEKIT_API_SECRET_PARAMETER": API_SECRET_PARAMETER,
+    "BCRYPT_ROUNDS": str(BCRYPT_ROUNDS),
+}
+
+
+def function_environment(tables: Mapping[str, str], **settings: str) -> dict[str, str]:
+    """The environment template.yaml gives the function (template_environment()), over the emulated tables
+    and EMULATOR_SETTINGS; `settings` override any of it (e.g. LOCKOUT_THRESHOLD="100")."""
+    return template_environment(tables) | EMULATOR_SETTINGS | settings
+
+
+def put_livekit_credentials(ssm: Any) -> None:
+    """Store the LiveKit key pair where function_environment() tells the function to read it."""
+    ssm.put_parameter(Name=API_KEY_PARAMETER, Value=API_KEY, Type="SecureString")
+    ssm.put_parameter(Name=API_SECRET_PARAMETER, Value=API_SECRET, Type="SecureString")
+
+
+# ---- the `make run` emulator -------------------------------------------------------------------------
+
+HOST = "127.0.0.1"
+DEFAULT_EMULATOR_PORT = 5000
+# Fixed, so that `make invoke` and `authctl --local` find the running stack's tables and data.
+TABLE_PREFIX = "local"
+
+
+def local_table_names() -> dict[str, str]:
+    """{USERS_TABLE: name, ...} of the local stack; cfn_template.create_tables names them <prefix>-<LogicalId>."""
+    return {env_var: f"{TABLE_PREFIX}-{logical_id}" for logical_id, env_var in cfn_template.TABLE_ENV.items()}
+
+
+def local_emulator_url(port: int | None = None) -> str:
+    """The URL of the `make run` emulator: on `port`, else $EMULATOR_PORT, else the default port."""
+    if port is None:
+        port = int(os.environ.get("EMULATOR_PORT", DEFAULT_EMULATOR_PORT))
+    return f"http://{HOST}:{port}"
+
+
+def local_client(service: str, url: str | None = None, **options: Any) -> Any:
+    """A boto3 client of the running `make run` emulator (at `url`, else local_emulator_url()), whatever the
+    caller's own AWS settings are; `options` go to boto3.client (e.g. config=...)."""
+    import boto3  # here, not at the top: the tests import this module before boto3 (see the docstring)
+
+    return boto3.client(
+        service,
+        endpoint_url=url or local_emulator_url(),
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        **options,
+    )
