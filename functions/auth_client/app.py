@@ -57,7 +57,10 @@ LOG_MESSAGES = {TOKEN_PATH: "token request", REFRESH_PATH: "session refresh", LO
 # ASCII-escaped JSON: a username holding U+2028 or U+0085 cannot split a log line for any reader.
 logger = Logger(json_serializer=functools.partial(json.dumps, default=str, separators=(",", ":"), ensure_ascii=True))
 metrics = Metrics()
-app = APIGatewayRestResolver(serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")))
+# debug stays False whatever POWERTOOLS_DEV says: debug mode prints every event, and the event holds the password.
+app = APIGatewayRestResolver(
+    serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")), debug=False
+)
 dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
 
 
@@ -112,8 +115,9 @@ def log_in() -> Response:
     request = LoginRequest.from_event(app.current_event)
     logger.append_keys(username=normalize_username(request.username)[:MAX_USERNAME_LENGTH])
     settings, service = configured()
+    server_url = request.answer_server_url(settings.livekit_url, settings.allowed_server_urls)
     result = service.log_in(request.username, request.password)
-    body = success_body(result, request.server_url or settings.livekit_url)
+    body = success_body(result, server_url)
     if request.session:  # opt-in: without it the body is the guide's, byte for byte
         opened = session_service().open(result, server_url=request.server_url, device=request.device)
         body["session"] = asdict(opened)
@@ -266,7 +270,13 @@ def server_error(error: Exception) -> Response:
 
 def answer(status: int, body: dict | None, extra_headers: dict[str, str] | None = None) -> Response:
     origin = app.current_event.headers.get("origin")
-    headers = {**browser.SECURITY_HEADERS, **browser.cors_headers(origin, _allowed_origins()), **(extra_headers or {})}
+    extra_headers = extra_headers or {}
+    headers = {
+        **browser.SECURITY_HEADERS,
+        **browser.cors_headers(origin, _allowed_origins()),
+        **extra_headers,
+        **browser.exposed_headers(extra_headers),
+    }
     content = "" if body is None else body  # a 204 has no body, not `null`
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=content, headers=headers)
 

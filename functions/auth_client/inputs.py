@@ -10,14 +10,13 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from livekit_auth import messages
+from livekit_auth.server_urls import is_server_url, same_server_key
 
 MAX_BODY_BYTES = 16 * 1024
-SERVER_URL_SCHEMES = {"http", "https", "ws", "wss"}
 MAX_SERVER_URL_LENGTH = 2048
 MAX_DEVICE_LENGTH = 64
 
@@ -51,6 +50,15 @@ class LoginRequest:
             raise RequestRejected(400, messages.INVALID_SESSION_FLAG, "invalid_session_flag")
         device = _device(document.get("device")) if session else None  # the guide ignores unknown fields
         return cls(username, password, _server_url(document.get("server_url")), session, device)
+
+    def answer_server_url(self, default: str, allowed: tuple[str, ...]) -> str:
+        """The server_url to answer with: the request's, if `allowed` is empty or lists it (the default
+        always counts as listed); the default when the request sent none. Otherwise a 400."""
+        if self.server_url is None:
+            return default
+        if allowed and same_server_key(self.server_url) not in {same_server_key(url) for url in (*allowed, default)}:
+            raise RequestRejected(400, messages.INVALID_SERVER_URL, "server_url_not_allowed")
+        return self.server_url
 
 
 def json_object(event: APIGatewayProxyEvent) -> dict:
@@ -90,12 +98,7 @@ def _server_url(value: object) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > MAX_SERVER_URL_LENGTH or not value.isprintable() or " " in value:
         raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
-    try:
-        parts = urlsplit(value)
-        valid = parts.scheme.lower() in SERVER_URL_SCHEMES and bool(parts.hostname)
-    except ValueError:
-        valid = False
-    if not valid or not _encodable(value):
+    if not is_server_url(value) or not _encodable(value):
         raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
     return value
 

@@ -28,7 +28,7 @@ from livekit_auth.storage.admin import AdminStore
 from tests.support.handler import Answer, login_event
 from tests.support.logs import capture_function_output, log_records
 from tools.local import demo_data
-from tools.local.fake_aws import API_SECRET_PARAMETER, REGION
+from tools.local.fake_aws import CREDENTIALS_PARAMETER, REGION
 
 DYNAMODB_URL = f"https://dynamodb.{REGION}.amazonaws.com"
 SSM_URL = f"https://ssm.{REGION}.amazonaws.com"
@@ -214,7 +214,7 @@ def test_an_ssm_timeout_is_a_500_after_one_retry(traced_login, capsys) -> None:
 
 def test_a_missing_secret_parameter_is_a_500(traced_login, capsys) -> None:
     """GetParameters reports a missing name in InvalidParameters, not as an error."""
-    boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
+    boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
 
     answer, request_id = traced_login()
 

@@ -9,11 +9,12 @@ import pytest
 from livekit.api import TokenVerifier
 
 from livekit_auth import config, messages
+from livekit_auth.tokens import LiveKitCredentials
 from tests.support.handler import call_handler, login_event
 from tools.ci.make_events import EVENTS
 from tools.local.api_gateway import proxy_event
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
-from tools.local.fake_aws import API_KEY, API_SECRET, API_SECRET_PARAMETER, LIVEKIT_URL
+from tools.local.fake_aws import API_KEY, API_SECRET, CREDENTIALS_PARAMETER, LIVEKIT_URL
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -173,7 +174,7 @@ def test_500_has_the_guides_body_with_the_request_id_and_no_exception_text(invok
 
 
 def test_500_when_the_ssm_parameters_are_missing(invoke):
-    boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
+    boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
     answer = invoke(login_event({"username": DEMO.username, "password": DEMO_PASSWORD}))
     assert answer.status == 500
     assert answer.body["error"] == messages.SERVER_ERROR
@@ -182,13 +183,14 @@ def test_500_when_the_ssm_parameters_are_missing(invoke):
 def test_500_when_the_deployed_secret_is_shorter_than_32_bytes(invoke, monkeypatch):
     monkeypatch.setenv("LOCAL_MODE", "false")  # as deployed: the template never sets it
     monkeypatch.setenv("BCRYPT_ROUNDS", str(config.BCRYPT_ROUNDS.low))
-    boto3.client("ssm").put_parameter(Name=API_SECRET_PARAMETER, Value="short", Type="SecureString", Overwrite=True)
+    short = LiveKitCredentials(API_KEY, "short").parameter_value()
+    boto3.client("ssm").put_parameter(Name=CREDENTIALS_PARAMETER, Value=short, Type="SecureString", Overwrite=True)
     assert invoke(login_event({"username": DEMO.username, "password": DEMO_PASSWORD})).status == 500
 
 
 def test_local_mode_accepts_the_livekit_dev_secret_from_the_guides_variables(good_login, monkeypatch):
-    monkeypatch.delenv("LIVEKIT_API_KEY_PARAMETER")
-    monkeypatch.delenv("LIVEKIT_API_SECRET_PARAMETER")
+    for name in ("LIVEKIT_CREDENTIALS_PARAMETER", "LIVEKIT_API_KEY_PARAMETER", "LIVEKIT_API_SECRET_PARAMETER"):
+        monkeypatch.delenv(name)
     monkeypatch.setenv("LIVEKIT_SERVER_API_KEY", "devkey")
     monkeypatch.setenv("LIVEKIT_SERVER_API_SECRET", "secret")
     monkeypatch.setenv("LOCAL_MODE", "true")

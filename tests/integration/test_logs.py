@@ -24,7 +24,7 @@ from livekit_auth.storage.admin import AdminStore
 from tests.support.handler import Answer, login_event, new_container
 from tests.support.logs import capture_function_output, output_lines
 from tools.local import demo_data
-from tools.local.fake_aws import API_SECRET, API_SECRET_PARAMETER
+from tools.local.fake_aws import API_SECRET, CREDENTIALS_PARAMETER
 
 BCRYPT_HASH = re.compile(r"\$2[abxy]?\$")
 FORGED_MESSAGE = "forged by the username"
@@ -112,7 +112,7 @@ def run_every_kind_of_attempt(attempts: Attempts, store: AdminStore) -> None:
     # Server errors: a corrupt stored hash, then the LiveKit secret missing from SSM.
     store.create_user("corrupt@example.com", "not-a-bcrypt-hash")
     attempts.attempt_login("corrupt@example.com", "Corrupt-hash-password-7e4f", 500)
-    boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
+    boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
     new_container()
     attempts.attempt_login(demo_data.DEMO.username, demo_data.DEMO_PASSWORD, 500)
 

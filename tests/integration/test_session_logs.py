@@ -20,7 +20,7 @@ from tests.support.logs import capture_function_output, output_lines
 from tests.support.sessions import real_time_clock, session_event
 from tools.local.api_gateway import LOGOUT_RESOURCE, REFRESH_RESOURCE, TOKEN_RESOURCE
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, DEMO_SESSION_TOKENS
-from tools.local.fake_aws import API_SECRET, API_SECRET_PARAMETER
+from tools.local.fake_aws import API_SECRET, CREDENTIALS_PARAMETER
 
 MESSAGES = {TOKEN_RESOURCE: "token request", REFRESH_RESOURCE: "session refresh", LOGOUT_RESOURCE: "session logout"}
 
@@ -97,7 +97,7 @@ def requests_made(invoke, handler_clock, monkeypatch, caplog, capsys) -> Request
     sent.call(LOGOUT_RESOURCE, DEMO_SESSION_TOKENS["logout"], 204)
     sent.call(LOGOUT_RESOURCE, DEMO_SESSION_TOKENS["logout"], 401)
     # A server error on the token route: the LiveKit secret is gone from SSM.
-    boto3.client("ssm").delete_parameter(Name=API_SECRET_PARAMETER)
+    boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
     credentials.ssm_provider.clear_cache()
     parameters.clear_caches()
     sent.call(TOKEN_RESOURCE, DEMO_SESSION_TOKENS["token"], 500)

@@ -139,6 +139,16 @@ def _segment(jwt_text: str) -> str:
     return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
 
 
+def test_the_name_is_the_users_display_name_as_it_stands_now(invoke, handler_clock, store):
+    # Given: a session, then the user given a display name
+    token = open_session()
+    store.set_display_name(DEMO.username, "Demo Person")
+    # When
+    answer = fetch_token(token)
+    # Then: the answer and the token carry it, as the login's tokens do
+    assert answer.body["participant_name"] == claims(answer).name == "Demo Person"
+
+
 def test_the_ttl_follows_its_setting(invoke, handler_clock, monkeypatch):
     # Given: a session, then the function configured with a two-minute token TTL
     token = open_session()

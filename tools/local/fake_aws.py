@@ -9,6 +9,7 @@ imported, so it imports only the template reader (PyYAML) at the top and boto3 w
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, MutableMapping
 from typing import Any
@@ -32,6 +33,8 @@ TARGETING_VARIABLES = (
 BCRYPT_ROUNDS = 4  # the cheapest cost: these runs check behaviour, benchmarks check cost
 API_KEY = "APItestKey"
 API_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105 - an emulator-only value
+# One SecureString with both (the form new stacks use), and the two of older stacks.
+CREDENTIALS_PARAMETER = "/livekit-auth/test/livekit-credentials"
 API_KEY_PARAMETER = "/livekit-auth/test/api-key"
 API_SECRET_PARAMETER = "/livekit-auth/test/api-secret"  # noqa: S105 - a parameter name
 LIVEKIT_URL = "wss://livekit.test.example"
@@ -83,8 +86,7 @@ def template_environment(tables: Mapping[str, str]) -> dict[str, str]:
 EMULATOR_SETTINGS = {
     "LOCAL_MODE": "true",
     "LIVEKIT_SERVER_URL": LIVEKIT_URL,
-    "LIVEKIT_API_KEY_PARAMETER": API_KEY_PARAMETER,
-    "LIVEKIT_API_SECRET_PARAMETER": API_SECRET_PARAMETER,
+    "LIVEKIT_CREDENTIALS_PARAMETER": CREDENTIALS_PARAMETER,
     "BCRYPT_ROUNDS": str(BCRYPT_ROUNDS),
 }
 
@@ -96,9 +98,18 @@ def function_environment(tables: Mapping[str, str], **settings: str) -> dict[str
 
 
 def put_livekit_credentials(ssm: Any) -> None:
-    """Store the LiveKit key pair where function_environment() tells the function to read it."""
+    """Store the LiveKit key pair where function_environment() tells the function to read it: one
+    SecureString, in the JSON form of livekit_auth.tokens.LiveKitCredentials.parameter_value (the
+    tests log in with it, so the two cannot drift apart)."""
+    value = json.dumps({"api_key": API_KEY, "api_secret": API_SECRET})
+    ssm.put_parameter(Name=CREDENTIALS_PARAMETER, Value=value, Type="SecureString")
+
+
+def legacy_credentials_environment(ssm: Any) -> dict[str, str]:
+    """What an older stack has: the key and the secret in two SecureStrings, and the variables naming them."""
     ssm.put_parameter(Name=API_KEY_PARAMETER, Value=API_KEY, Type="SecureString")
     ssm.put_parameter(Name=API_SECRET_PARAMETER, Value=API_SECRET, Type="SecureString")
+    return {"LIVEKIT_API_KEY_PARAMETER": API_KEY_PARAMETER, "LIVEKIT_API_SECRET_PARAMETER": API_SECRET_PARAMETER}
 
 
 # ---- the `make run` emulator -------------------------------------------------------------------------

@@ -37,6 +37,7 @@ import jwt
 
 from livekit_auth import config
 from livekit_auth.storage.admin import AdminStore
+from livekit_auth.tokens import LiveKitCredentials
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import demo_data, fake_aws
@@ -54,6 +55,7 @@ DEV_API_SECRET = "secret"  # noqa: S105 - LiveKit's public development secret
 # metric lines (EMF) are for CloudWatch and would only bury the request log here.
 LOCAL_SETTINGS = {
     "LIVEKIT_SERVER_URL": "ws://localhost:7880",
+    "LIVEKIT_CREDENTIALS_PARAMETER": "/livekit-auth/local/livekit-credentials",
     "ALLOWED_ORIGINS": "*",
     "LOCAL_MODE": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
@@ -103,8 +105,11 @@ def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> None:
     dynamodb = boto3.client("dynamodb")
     tables = cfn_template.create_tables(dynamodb, TABLE_PREFIX)
     ssm = boto3.client("ssm")
-    ssm.put_parameter(Name=settings["LIVEKIT_API_KEY_PARAMETER"], Value=DEV_API_KEY, Type="SecureString")
-    ssm.put_parameter(Name=settings["LIVEKIT_API_SECRET_PARAMETER"], Value=DEV_API_SECRET, Type="SecureString")
+    ssm.put_parameter(
+        Name=settings["LIVEKIT_CREDENTIALS_PARAMETER"],
+        Value=LiveKitCredentials(DEV_API_KEY, DEV_API_SECRET).parameter_value(),
+        Type="SecureString",
+    )
     if seed_demo:
         demo_data.seed(AdminStore(dynamodb, config.table_names(tables)), config.bcrypt_rounds(settings))
 

@@ -5,6 +5,8 @@ Module map:
     config       every setting, read from the environment in one place (defaults and ranges included)
     aws          botocore timeouts and retries shared by every client
     usernames    how usernames are compared (no AWS import: authctl shares it)
+    display_names  what a display name (the token's `name`) may be (no AWS import: authctl's)
+    server_urls  what a server_url may be, and when two name the same server
     passwords    bcrypt hashing and constant-cost verification
     tokens       LiveKit access tokens (HS256 JWTs) and the credentials that sign them
     credentials  the LiveKit API key and secret, from SSM Parameter Store, cached (the function only)

@@ -6,6 +6,8 @@ request headers, echoes any origin under "*", and never sends `Vary: Origin`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 ALLOWED_METHOD = "POST"
 ALLOWED_HEADERS = "Content-Type"
 SESSION_HEADERS = "Authorization, Content-Type"  # the session routes carry a Bearer token
@@ -13,6 +15,10 @@ PREFLIGHT_MAX_AGE_SECONDS = 7200  # Chromium's ceiling
 
 # On every answer, errors included: login answers must not be cached or sniffed into HTML.
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+# Answer headers a browser app may read beyond the CORS-safelisted ones: a locked account's
+# Retry-After says when to try again, and fetch() hides it unless it is exposed.
+EXPOSABLE_HEADERS = ("Retry-After",)
 
 
 def cors_headers(origin: str | None, allowed_origins: tuple[str, ...]) -> dict[str, str]:
@@ -39,3 +45,9 @@ def preflight_headers(
             }
         )
     return headers
+
+
+def exposed_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """`Access-Control-Expose-Headers` naming those of an answer's `headers` the app needs to read."""
+    exposed = [name for name in EXPOSABLE_HEADERS if name in headers]
+    return {"Access-Control-Expose-Headers": ", ".join(exposed)} if exposed else {}

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from livekit_auth.errors import ConfigurationError
+from livekit_auth.server_urls import is_server_url
 
 MIN_SECRET_BYTES = 32  # LiveKit's server refuses shorter API secrets
 
@@ -68,6 +69,7 @@ class Settings:
     tables: TableNames
     livekit_url: str
     # SSM parameter names (deployed) or literal values (local use, as the guide names them).
+    credentials_parameter: str  # one SecureString with both (LiveKitCredentials.parameter_value); first choice
     api_key_parameter: str
     api_secret_parameter: str
     api_key: str
@@ -76,6 +78,7 @@ class Settings:
     token_ttl_seconds: int
     bcrypt_rounds: int
     allowed_origins: tuple[str, ...]
+    allowed_server_urls: tuple[str, ...]  # empty: any server_url a client sends is echoed
     lockout_threshold: int
     lockout_max_seconds: int
     local_mode: bool
@@ -85,7 +88,7 @@ class Settings:
 
     @property
     def credentials_from_ssm(self) -> bool:
-        return bool(self.api_key_parameter and self.api_secret_parameter)
+        return bool(self.credentials_parameter or (self.api_key_parameter and self.api_secret_parameter))
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +97,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         tables=table_names(env),
         livekit_url=env.get("LIVEKIT_SERVER_URL") or env.get("LIVEKIT_HOST", ""),
+        credentials_parameter=env.get("LIVEKIT_CREDENTIALS_PARAMETER", ""),
         api_key_parameter=env.get("LIVEKIT_API_KEY_PARAMETER", ""),
         api_secret_parameter=env.get("LIVEKIT_API_SECRET_PARAMETER", ""),
         api_key=env.get("LIVEKIT_SERVER_API_KEY", ""),
@@ -102,6 +106,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         token_ttl_seconds=_int(env, TOKEN_TTL),
         bcrypt_rounds=bcrypt_rounds(env),
         allowed_origins=allowed_origins(env),
+        allowed_server_urls=allowed_server_urls(env),
         lockout_threshold=_int(env, LOCKOUT_THRESHOLD),
         lockout_max_seconds=_int(env, LOCKOUT_MAX),
         local_mode=local_mode(env),
@@ -147,6 +152,16 @@ def allowed_origins(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     raw = env.get("ALLOWED_ORIGINS", "*")
     origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
     return origins or ("*",)
+
+
+def allowed_server_urls(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """ALLOWED_SERVER_URLS, comma-separated: the only server_url values a client may send besides
+    LIVEKIT_SERVER_URL; empty or unset, any."""
+    env = os.environ if env is None else env
+    urls = tuple(url.strip() for url in env.get("ALLOWED_SERVER_URLS", "").split(",") if url.strip())
+    if not all(is_server_url(url) for url in urls):
+        raise ConfigurationError("ALLOWED_SERVER_URLS must list http, https, ws or wss URLs, separated by commas")
+    return urls
 
 
 def _int(env: Mapping[str, str], setting: IntSetting, *, low: int | None = None) -> int:

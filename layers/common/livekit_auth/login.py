@@ -98,11 +98,11 @@ class LoginService:
             raise UserDataNotFound()
         if not memberships:
             raise NoChannels()
-        channels = self._mint(pending_credentials.result(), user.user_id, username, memberships)
+        channels = self._mint(pending_credentials.result(), user.user_id, user.shown_name, memberships)
         return LoginResult(user.user_id, username, channels, user.session_generation)
 
     def _mint(
-        self, credentials: LiveKitCredentials, user_id: str, username: str, memberships: list[Membership]
+        self, credentials: LiveKitCredentials, user_id: str, shown_name: str, memberships: list[Membership]
     ) -> list[ChannelToken]:
         issued_at = int(self._clock())
         channels = []
@@ -112,7 +112,7 @@ class LoginService:
             token = mint_token(
                 credentials=credentials,
                 identity=user_id,
-                display_name=username,
+                display_name=shown_name,
                 grant=grant,
                 issued_at=issued_at,
                 ttl_seconds=self._policy.token_ttl_seconds,

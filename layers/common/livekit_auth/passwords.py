@@ -7,6 +7,9 @@ import functools
 import bcrypt
 
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises on longer input instead of truncating
+# OWASP ASVS 5.0 6.2.1: a password being set has at least this many characters (Unicode code points).
+# Checked where passwords are set (authctl), never at login: an older, shorter one still verifies.
+MIN_NEW_PASSWORD_CHARACTERS = 8
 
 # A hash of a random, forgotten password at the default cost: unknown usernames are checked
 # against it so that they take as long as a wrong password for a real user.
@@ -14,7 +17,7 @@ _DUMMY_HASH_COST_12 = b"$2b$12$Kug9lGs4GR1Ztn37W6Wg2.BDRzO4qo32BZU0p0tjmPmoz1jRB
 
 
 class UnusablePassword(ValueError):
-    """A password that cannot be stored: empty, over 72 bytes, or not encodable as UTF-8."""
+    """A password that cannot be stored: empty, too short to set, over 72 bytes, or not encodable as UTF-8."""
 
 
 def encode_password(password: str) -> bytes:
@@ -28,6 +31,13 @@ def encode_password(password: str) -> bytes:
     if len(encoded) > MAX_PASSWORD_BYTES:
         raise UnusablePassword(f"the password is longer than {MAX_PASSWORD_BYTES} bytes in UTF-8")
     return encoded
+
+
+def check_new_password(password: str) -> None:
+    """A password may be set when bcrypt can take it and it is at least MIN_NEW_PASSWORD_CHARACTERS long."""
+    encode_password(password)
+    if len(password) < MIN_NEW_PASSWORD_CHARACTERS:
+        raise UnusablePassword(f"the password is shorter than {MIN_NEW_PASSWORD_CHARACTERS} characters")
 
 
 def hash_password(password: str, rounds: int) -> str:

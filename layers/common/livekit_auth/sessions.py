@@ -174,19 +174,19 @@ class SessionService:
             wait(pending)
         for done in pending:
             done.result()
-        self._check_user(record, pending_user.result())
+        user = self._check_user(record, pending_user.result())
         membership = self._membership(requested_room, memberships)
         room = room_name(membership.channel_id)
         grant = VideoGrant(room, membership.can_publish, membership.can_subscribe, membership.can_publish_data)
         token = mint_token(
             credentials=pending_credentials.result(),
             identity=identity,
-            display_name=record.username,
+            display_name=user.shown_name,
             grant=grant,
             issued_at=int(now),
             ttl_seconds=self._policy.token_ttl_seconds,
         )
-        return ParticipantToken(record.server_url or self._default_server_url, token, room, record.username)
+        return ParticipantToken(record.server_url or self._default_server_url, token, room, user.shown_name)
 
     def refresh(self, session: OpenSession) -> IssuedSession:
         """A new token for the same session (same absolute expiry); the presented one enters its grace window."""
@@ -213,14 +213,15 @@ class SessionService:
         raise IdentityNotAllowed()
 
     @staticmethod
-    def _check_user(record: SessionRecord, user: User | None) -> None:
-        """The account as it stands now: gone or replaced, disabled, or its sessions revoked."""
+    def _check_user(record: SessionRecord, user: User | None) -> User:
+        """The account as it stands now, unless gone or replaced, disabled, or its sessions revoked."""
         if user is None or user.user_id != record.user_id:
             raise SessionUnknown()
         if not user.active:
             raise AccountInactive()
         if user.session_generation != record.generation:
             raise SessionUnknown()
+        return user
 
     @staticmethod
     def _membership(requested_room: str | None, memberships: list[Membership] | None) -> Membership:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import jwt
@@ -13,6 +14,19 @@ class LiveKitCredentials:
 
     api_key: str
     api_secret: str = field(repr=False)
+
+    # One SSM SecureString holds both, as this JSON object, so a rotation changes them in one write.
+    def parameter_value(self) -> str:
+        return json.dumps({"api_key": self.api_key, "api_secret": self.api_secret})
+
+    @classmethod
+    def from_parameter_document(cls, document: object) -> LiveKitCredentials:
+        """The pair from the parameter's value, parsed as JSON; ValueError (never quoting it) when malformed."""
+        if not isinstance(document, dict) or set(document) != {"api_key", "api_secret"}:
+            raise ValueError('the value is not a JSON object with exactly "api_key" and "api_secret"')
+        if not all(isinstance(document[name], str) and document[name] for name in ("api_key", "api_secret")):
+            raise ValueError('"api_key" and "api_secret" must be non-empty strings')
+        return cls(api_key=document["api_key"], api_secret=document["api_secret"])
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ Split by consumer, so each reader sees only what its caller may do:
     attempts  the lockout policy beside the conditional writes that enforce it
     admin     what authctl changes: users, channels, grants, lockout state (the function's IAM cannot)
 
-Users table      username (PK) -> user_id, password_hash, active, display_name?
+Users table      username (PK) -> user_id, password_hash, active, display_name?, session_generation?
 Channels table   pk, sk (single-table design)
     USER#<user_id>   PROFILE                the user's channel record: exists even with no channel
     USER#<user_id>   CHANNEL#<padded id>    a membership: channel name and grants; member_of = CHANNEL#<id>

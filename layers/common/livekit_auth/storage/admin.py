@@ -42,7 +42,9 @@ class AdminStore(AccountReader):
 
     # ---- users -----------------------------------------------------------------------------------
 
-    def create_user(self, username: str, password_hash: str, *, active: bool = True) -> str:
+    def create_user(
+        self, username: str, password_hash: str, *, active: bool = True, display_name: str | None = None
+    ) -> str:
         """The user and their empty channel record, together or not at all."""
         user_id = str(uuid.uuid4())
         created = now_iso()
@@ -54,6 +56,8 @@ class AdminStore(AccountReader):
             "created_at": {"S": created},
             "updated_at": {"S": created},
         }
+        if display_name:
+            user_item["display_name"] = {"S": display_name}
         profile_item = {
             "pk": {"S": user_key(user_id)},
             "sk": {"S": PROFILE_SK},
@@ -86,6 +90,30 @@ class AdminStore(AccountReader):
 
     def set_password_hash(self, username: str, password_hash: str) -> None:
         self._update_user(username, "SET password_hash = :value, updated_at = :now", {":value": {"S": password_hash}})
+
+    def set_display_name(self, username: str, display_name: str | None) -> None:
+        """Set the name tokens carry, or remove it (None) so they carry the username again."""
+        if display_name:
+            self._update_user(username, "SET display_name = :value, updated_at = :now", {":value": {"S": display_name}})
+        else:
+            self._update_user(username, "REMOVE display_name SET updated_at = :now", {})
+
+    def change_password(self, username: str, password_hash: str) -> None:
+        """The new hash, a lifted lockout and the user's sessions revoked (session_generation + 1) in one
+        transaction: never a new password still locked out, a lockout lifted for the old password, or a
+        session opened with the old password outliving it."""
+        new_hash = {
+            "TableName": self.tables.users,
+            "Key": {"username": {"S": username}},
+            "UpdateExpression": "SET password_hash = :value, updated_at = :now ADD session_generation :one",
+            "ConditionExpression": "attribute_exists(username)",
+            "ExpressionAttributeValues": {":value": {"S": password_hash}, ":now": {"S": now_iso()}, ":one": {"N": "1"}},
+        }
+        forget_failures = {"TableName": self.tables.attempts, "Key": {"username": {"S": username}}}
+        try:
+            self._transact({"Update": new_hash}, {"Delete": forget_failures})
+        except ConditionFailed:
+            raise UnknownUser(f"no user {username}") from None
 
     def delete_channel_record(self, user_id: str) -> None:
         """Remove a user's profile item: what legacy users imported without one look like (the guide's 404)."""

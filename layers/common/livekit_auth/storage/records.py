@@ -13,8 +13,14 @@ class User:
     user_id: str
     password_hash: str
     active: bool
+    display_name: str | None = None  # the token's `name`; None: the username
     # Sessions opened under an older generation are revoked (authctl user logout / disable / passwd).
     session_generation: int = 0
+
+    @property
+    def shown_name(self) -> str:
+        """The name other participants see (the tokens' `name`): the display name, else the username."""
+        return self.display_name or self.username
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ def user_from_item(item: Item) -> User:
         password_hash=item["password_hash"]["S"],
         active=item.get("active", {"BOOL": True})["BOOL"],
         session_generation=int(item.get("session_generation", {"N": "0"})["N"]),
+        display_name=item.get("display_name", {}).get("S"),
     )
 
 

@@ -170,6 +170,10 @@ class SessionAdmin:
             ConditionExpression="user_id = :user_id",
             ExpressionAttributeValues={":one": number(1), ":user_id": {"S": user_id}},
         )
+        return self.forget_sessions(user_id)
+
+    def forget_sessions(self, user_id: str) -> int:
+        """Delete the user's session items once their generation is revoked; return how many there were."""
         deleted = 0
         for session in list(self.sessions_of(user_id)):
             call(self._db.delete_item, TableName=self._tables.sessions, Key=_key(session.session_id, SESSION_SK))
