@@ -79,7 +79,7 @@ test('login opens a session and the TokenSource gets a short token for the first
   assert.ok(Math.abs(claims.nbf - before) <= 5, 'nbf is now');
 });
 
-test('a device gives the identity <user_id>:<device>, and a named room is that room', async () => {
+test('a device gives the identity <user_id>:<device>, the bare user id can be asked for, and a named room is that room', async () => {
   const { auth, tokenSource } = await logIn({ device: 'laptop-1' });
   const { userId } = await auth.session();
   assert.equal(await auth.identity(), `${userId}:laptop-1`);
@@ -91,6 +91,9 @@ test('a device gives the identity <user_id>:<device>, and a named room is that r
 
   const named = await tokenSource.fetch({ roomName: secondRoom, participantIdentity: `${userId}:screen-share` });
   assert.equal((await verifier.verify(named.participantToken)).sub, `${userId}:screen-share`);
+
+  const bare = await tokenSource.fetch({ roomName: secondRoom, participantIdentity: userId });
+  assert.equal((await verifier.verify(bare.participantToken)).sub, userId, 'the bare user id is accepted');
 });
 
 test('two devices of one user get distinct identities for the same room', async () => {

@@ -221,27 +221,34 @@ def test_user_id_and_a_device_is_an_identity_of_its_own(invoke, handler_clock, d
     assert claims(answer).identity == identity
 
 
-def test_a_null_identity_is_an_absent_one(invoke, handler_clock, demo_users):
-    answer = fetch_token(open_session(), {"participant_identity": None})
-    assert claims(answer).identity == demo_users[DEMO.username]
+@pytest.mark.parametrize("requested", [None, "{uid}"], ids=["null", "the-bare-user-id"])
+def test_the_users_own_id_asked_for_or_absent_is_the_default_identity(invoke, handler_clock, demo_users, requested):
+    # Given: the user's session
+    user_id = demo_users[DEMO.username]
+    token = open_session()
+    # When: the identity is null or the user's own bare id
+    explicit = fetch_token(token, {"participant_identity": requested and requested.format(uid=user_id)})
+    # Then: the token is the one an absent identity gives
+    assert explicit.status == 201
+    assert claims(explicit).identity == claims(fetch_token(token)).identity == user_id
 
 
 @pytest.mark.parametrize(
     "identity",
     [
-        "{uid}",
         "{uid}:",
         "{uid}:bad device",
         "{uid}:" + "d" * 65,
         "{uid}:a:b",
         "{uid}:é",
+        "{uid} ",
+        "{other}",
         "{other}:phone",
         "someone",
         "",
     ],
 )
 def test_any_other_identity_is_a_403(invoke, handler_clock, demo_users, identity):
-    """The bare user id too: only its absence means the user's id (the issue's rule, word for word)."""
     requested = identity.format(uid=demo_users[DEMO.username], other=demo_users[VIEWER.username])
     answer = fetch_token(open_session(), {"participant_identity": requested})
     assert (answer.status, answer.body) == (403, {"error": messages.IDENTITY_NOT_ALLOWED})

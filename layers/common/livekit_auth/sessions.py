@@ -204,8 +204,9 @@ class SessionService:
 
     @staticmethod
     def _identity(record: SessionRecord, requested: str | None) -> str:
-        """The user's id, or `<user_id>:<device>` so two devices of one user can share a room."""
-        if requested is None:
+        """The user's id (absent, or asked for by name), or `<user_id>:<device>` so two devices of one user
+        can share a room; anything else is refused."""
+        if requested is None or requested == record.user_id:
             return record.user_id
         device = requested.removeprefix(f"{record.user_id}:")
         if device != requested and DEVICE_IDENTITY.fullmatch(device):
