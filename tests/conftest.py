@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import app
+import services
 from livekit_auth import credentials
 from livekit_auth.config import Settings, table_names
 from livekit_auth.storage.admin import AdminStore
@@ -157,5 +157,5 @@ def bcrypt_checks(monkeypatch: pytest.MonkeyPatch) -> BcryptCounter:
 @pytest.fixture
 def aws_calls() -> Iterator[AwsCallCounter]:
     """The API calls the function's own DynamoDB and SSM clients make."""
-    with AwsCallCounter().counting([app.dynamodb, credentials.ssm_provider.client]) as calls:
+    with AwsCallCounter().counting([services.dynamodb, credentials.ssm_provider.client]) as calls:
         yield calls

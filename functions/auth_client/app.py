@@ -2,19 +2,18 @@
 session routes beside it: /api/auth/token/ (LiveKit's standard token endpoint), /refresh/ and /logout/.
 
 This file is the API: its routes, its input model, and the one place where domain outcomes
-become the guide's answers. The work happens in the CommonLayer (`livekit_auth`).
+become the guide's answers. The services it calls are wired in services.py; the work happens in
+the CommonLayer (`livekit_auth`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import cast
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -22,11 +21,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import services
 from inputs import LoginRequest, RequestRejected
 from livekit_auth import browser, messages
-from livekit_auth.aws import CLIENT_CONFIG
-from livekit_auth.config import Settings, allowed_origins, load_settings, require_function_settings
-from livekit_auth.credentials import livekit_credentials
 from livekit_auth.errors import (
     AccountInactive,
     AccountLocked,
@@ -41,12 +38,8 @@ from livekit_auth.errors import (
     SessionUnknown,
     UserDataNotFound,
 )
-from livekit_auth.login import LoginPolicy, LoginResult, LoginService
-from livekit_auth.passwords import dummy_hash
-from livekit_auth.sessions import OpenSession, SessionPolicy, SessionService
-from livekit_auth.storage.accounts import AccountReader
-from livekit_auth.storage.attempts import LoginThrottle
-from livekit_auth.storage.sessions import SessionStore
+from livekit_auth.login import LoginResult
+from livekit_auth.sessions import OpenSession, SessionService
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
 from session_inputs import TokenRequest, bearer_token
 
@@ -61,51 +54,6 @@ metrics = Metrics()
 app = APIGatewayRestResolver(
     serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")), debug=False
 )
-dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
-
-
-@functools.cache
-def configured() -> tuple[Settings, LoginService]:
-    """Settings and the login service, built on the first request and kept by the container."""
-    settings = require_function_settings(load_settings())
-    return settings, build_service(settings)
-
-
-def build_service(settings: Settings, clock: Callable[[], float] = time.time) -> LoginService:
-    """The login service over the function's own clients; tests hand it a clock they control."""
-    throttle = LoginThrottle(
-        dynamodb,
-        settings.tables.attempts,
-        threshold=settings.lockout_threshold,
-        max_lock_seconds=settings.lockout_max_seconds,
-    )
-    dummy_hash(settings.bcrypt_rounds)  # now, so no login pays for it
-    return LoginService(
-        AccountReader(dynamodb, settings.tables),
-        throttle,
-        credentials=lambda: livekit_credentials(settings),
-        policy=LoginPolicy(bcrypt_rounds=settings.bcrypt_rounds, token_ttl_seconds=settings.token_ttl_seconds),
-        clock=clock,
-    )
-
-
-@functools.cache
-def session_service() -> SessionService:
-    """The session routes' service, built on first use beside the login's."""
-    return build_session_service(configured()[0])
-
-
-def build_session_service(settings: Settings, clock: Callable[[], float] = time.time) -> SessionService:
-    """Sessions over the function's own clients; tests hand it a clock they control."""
-    return SessionService(
-        SessionStore(dynamodb, settings.tables.sessions),
-        AccountReader(dynamodb, settings.tables),
-        credentials=lambda: livekit_credentials(settings),
-        policy=SessionPolicy.from_settings(settings),
-        default_server_url=settings.livekit_url,
-        clock=clock,
-    )
-
 
 # ---- routes ----------------------------------------------------------------------------------------
 
@@ -114,12 +62,12 @@ def build_session_service(settings: Settings, clock: Callable[[], float] = time.
 def log_in() -> Response:
     request = LoginRequest.from_event(app.current_event)
     logger.append_keys(username=normalize_username(request.username)[:MAX_USERNAME_LENGTH])
-    settings, service = configured()
+    settings, service = services.configured()
     server_url = request.answer_server_url(settings.livekit_url, settings.allowed_server_urls)
     result = service.log_in(request.username, request.password)
     body = success_body(result, server_url)
     if request.session:  # opt-in: without it the body is the guide's, byte for byte
-        opened = session_service().open(result, server_url=request.server_url, device=request.device)
+        opened = services.session_service().open(result, server_url=request.server_url, device=request.device)
         body["session"] = asdict(opened)
     log_attempt("success", "session" if request.session else "ok", 200)
     metrics.add_metric(name="LoginSucceeded", unit=MetricUnit.Count, value=1)
@@ -135,7 +83,8 @@ def preflight() -> Response:
     origin = app.current_event.headers.get("origin")
     metrics.add_metric(name="Preflight", unit=MetricUnit.Count, value=1)
     allowed_headers = browser.ALLOWED_HEADERS if app.current_event.resource == LOGIN_PATH else browser.SESSION_HEADERS
-    headers = {**browser.SECURITY_HEADERS, **browser.preflight_headers(origin, _allowed_origins(), allowed_headers)}
+    cors = browser.preflight_headers(origin, services.cors_allowlist(), allowed_headers)
+    headers = {**browser.SECURITY_HEADERS, **cors}
     return Response(status_code=204, headers=headers, body="")
 
 
@@ -171,7 +120,7 @@ def log_out() -> Response:
 
 def authenticated() -> tuple[SessionService, OpenSession]:
     """The session the request's Bearer token opens (401 otherwise); its user rides along in the log."""
-    sessions = session_service()
+    sessions = services.session_service()
     session = sessions.authenticate(bearer_token(app.current_event))
     logger.append_keys(username=session.record.username)
     return sessions, session
@@ -273,7 +222,7 @@ def answer(status: int, body: dict | None, extra_headers: dict[str, str] | None 
     extra_headers = extra_headers or {}
     headers = {
         **browser.SECURITY_HEADERS,
-        **browser.cors_headers(origin, _allowed_origins()),
+        **browser.cors_headers(origin, services.cors_allowlist()),
         **extra_headers,
         **browser.exposed_headers(extra_headers),
     }
@@ -285,13 +234,6 @@ def log_attempt(outcome: str, reason: str, status: int) -> None:
     """One JSON line per attempt (the username rides along, JSON-escaped); never a password, hash or token."""
     message = LOG_MESSAGES.get(app.current_event.resource, "login attempt")
     logger.info(message, extra={"outcome": outcome, "reason": reason, "status": status})
-
-
-def _allowed_origins() -> tuple[str, ...]:
-    try:
-        return configured()[0].allowed_origins
-    except Exception:  # a misconfigured function still answers its 500 with the right CORS headers
-        return allowed_origins()
 
 
 def _request_id() -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-import app
+import services
 from livekit_auth import credentials
 from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS
 from tests.support.sessions import fetch_token, log_out_session, open_session, refresh_session
@@ -59,7 +59,7 @@ class TimedCalls:
 def timed_calls() -> Iterator[TimedCalls]:
     """Every call of the function's AWS clients with its start and end (each slowed by CALL_SECONDS)."""
     calls = TimedCalls()
-    clients = [app.dynamodb, credentials.ssm_provider.client]
+    clients = [services.dynamodb, credentials.ssm_provider.client]
     for client in clients:
         client.meta.events.register("before-call", calls.before)
         client.meta.events.register("after-call", calls.after)
@@ -157,7 +157,7 @@ def test_the_function_makes_exactly_the_calls_its_role_allows_on_the_sessions_ta
                 if request["TableName"] == store.tables.sessions:
                     made.add(TRANSACTION_ACTIONS[kind])
 
-    app.dynamodb.meta.events.register("before-parameter-build.dynamodb", record)
+    services.dynamodb.meta.events.register("before-parameter-build.dynamodb", record)
     try:
         # When: every path: open, use with a last-use write, refresh, logout, late reuse of a rotated-out token
         token = open_session()
@@ -170,7 +170,7 @@ def test_the_function_makes_exactly_the_calls_its_role_allows_on_the_sessions_ta
         handler_clock.advance(ROTATION_GRACE_SECONDS + 1)  # the rotated-out token comes back: the session is deleted
         assert fetch_token(late).status == 401
     finally:
-        app.dynamodb.meta.events.unregister("before-parameter-build.dynamodb", record)
+        services.dynamodb.meta.events.unregister("before-parameter-build.dynamodb", record)
 
     # Then: the calls made are exactly the ones the role grants on that table
     policy = load_template()["Resources"]["AuthClientFunction"]["Properties"]["Policies"][0]["Statement"]
