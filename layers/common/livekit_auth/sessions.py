@@ -75,7 +75,7 @@ class SessionPolicy:
         return cls(settings.session_max_age_seconds, settings.session_idle_seconds, settings.token_endpoint_ttl_seconds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssuedSession:
     """What the client keeps: the opaque token, and when the session ends at the latest."""
 
@@ -83,7 +83,7 @@ class IssuedSession:
     expires_at: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenSession:
     """A session the presented token opened: the stored record and which token it was."""
 
@@ -91,7 +91,7 @@ class OpenSession:
     token_hash: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParticipantToken:
     server_url: str
     token: str
@@ -99,26 +99,20 @@ class ParticipantToken:
     name: str
 
 
+@dataclass(frozen=True)
 class SessionService:
-    def __init__(
-        self,
-        store: SessionStore,
-        accounts: AccountReader,
-        credentials: Callable[[], LiveKitCredentials],
-        policy: SessionPolicy,
-        default_server_url: str,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._store = store
-        self._accounts = accounts
-        self._credentials = credentials
-        self._policy = policy
-        self._default_server_url = default_server_url
-        self._clock = clock
+    """The session use case over its store and the account reader; the clock is the tests' to set."""
+
+    store: SessionStore
+    accounts: AccountReader
+    credentials: Callable[[], LiveKitCredentials]
+    policy: SessionPolicy
+    default_server_url: str
+    clock: Callable[[], float] = time.time
 
     def open(self, login: LoginResult, *, server_url: str | None, device: str | None) -> IssuedSession:
         """A new session for a login that just succeeded."""
-        now = int(self._clock())
+        now = int(self.clock())
         session_id = secrets.token_urlsafe(SESSION_ID_BYTES)
         token = new_session_token(session_id)
         record = SessionRecord(
@@ -130,9 +124,9 @@ class SessionService:
             server_url=server_url,
             created_at=now,
             last_used_at=now,
-            expires_at=now + self._policy.max_age_seconds,
+            expires_at=now + self.policy.max_age_seconds,
         )
-        self._store.create(record, token_hash(token))
+        self.store.create(record, token_hash(token))
         return IssuedSession(token, record.expires_at)
 
     def authenticate(self, token: str | None) -> OpenSession:
@@ -142,15 +136,15 @@ class SessionService:
             raise SessionMissing()
         if not TOKEN_PATTERN.fullmatch(token):
             raise SessionUnknown()
-        now = self._clock()
+        now = self.clock()
         presented = token_hash(token)
-        record, token_item = self._store.get(token.split(".", 1)[0], presented)
+        record, token_item = self.store.get(token.split(".", 1)[0], presented)
         if record is None or token_item is None:
             raise SessionUnknown()
         if token_item.rotated_at is not None and now > token_item.rotated_at + ROTATION_GRACE_SECONDS:
-            self._store.delete(record.session_id)
+            self.store.delete(record.session_id)
             raise SessionReused()
-        if now >= record.expires_at or now >= record.last_used_at + self._policy.idle_seconds:
+        if now >= record.expires_at or now >= record.last_used_at + self.policy.idle_seconds:
             raise SessionExpired()
         return OpenSession(record, presented)
 
@@ -160,16 +154,16 @@ class SessionService:
         """One LiveKit token for one of the user's channels, as they stand now."""
         record = session.record
         identity = self._identity(record, requested_identity)
-        now = self._clock()
+        now = self.clock()
         pending: list[Future] = []
         if now >= record.last_used_at + LAST_USE_WRITE_SECONDS:
             due = int(now) - LAST_USE_WRITE_SECONDS
-            pending.append(_side_by_side.submit(self._store.touch, record.session_id, int(now), due))
-        pending_user = _side_by_side.submit(self._accounts.get_user, record.username)
-        pending_credentials = _side_by_side.submit(self._credentials)
+            pending.append(_side_by_side.submit(self.store.touch, record.session_id, int(now), due))
+        pending_user = _side_by_side.submit(self.accounts.get_user, record.username)
+        pending_credentials = _side_by_side.submit(self.credentials)
         pending += [pending_user, pending_credentials]
         try:
-            memberships = self._accounts.get_memberships(record.user_id)
+            memberships = self.accounts.get_memberships(record.user_id)
         finally:
             wait(pending)
         for done in pending:
@@ -184,21 +178,21 @@ class SessionService:
             display_name=user.shown_name,
             grant=grant,
             issued_at=int(now),
-            ttl_seconds=self._policy.token_ttl_seconds,
+            ttl_seconds=self.policy.token_ttl_seconds,
         )
-        return ParticipantToken(record.server_url or self._default_server_url, token, room, user.shown_name)
+        return ParticipantToken(record.server_url or self.default_server_url, token, room, user.shown_name)
 
     def refresh(self, session: OpenSession) -> IssuedSession:
         """A new token for the same session (same absolute expiry); the presented one enters its grace window."""
         record = session.record
-        self._check_user(record, self._accounts.get_user(record.username))
+        self._check_user(record, self.accounts.get_user(record.username))
         token = new_session_token(record.session_id)
-        if not self._store.rotate(record, session.token_hash, token_hash(token), int(self._clock())):
+        if not self.store.rotate(record, session.token_hash, token_hash(token), int(self.clock())):
             raise SessionUnknown()  # logged out or revoked meanwhile
         return IssuedSession(token, record.expires_at)
 
     def log_out(self, session: OpenSession) -> None:
-        self._store.delete(session.record.session_id)
+        self.store.delete(session.record.session_id)
 
     # ---- the rules ------------------------------------------------------------------------------
 
