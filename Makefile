@@ -1,5 +1,5 @@
 # One entry point for people and CI. Everything is installed here, pinned: a fresh machine needs
-# only Python 3.11+, make and node (for the workflow linter and the guide's JavaScript client).
+# only Python 3.11+, make and node (for the workflow linter, the guide's JavaScript client and clients/js).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +18,7 @@ FUZZ_CASES ?= 10000
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing bench-migration lint-workflows scan rehearse
+.PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing bench-token bench-migration lint-workflows scan rehearse
 
 help:  ## list the targets and the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,7 +41,7 @@ invoke: $(INSTALLED)  ## run the EVENT file through the function against the run
 
 test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
 
-pytest: $(INSTALLED)  ## the unit, integration and e2e tests; a subset with ARGS, e.g. ARGS="tests/unit -k config"
+pytest: $(INSTALLED) $(NODE_INSTALLED)  ## the unit, integration and e2e tests (e2e runs Node tests too); a subset with ARGS, e.g. ARGS="tests/unit -k config"
 	$(BIN)/pytest $(ARGS)
 
 lint: $(INSTALLED)  ## ruff
@@ -60,6 +60,9 @@ fuzz: $(INSTALLED)  ## FUZZ_CASES generated requests through the handler over mo
 
 bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at bcrypt cost 12 (medians, p90, ratios)
 	$(BIN)/python -m tools.bench.refusal_timing
+
+bench-token: $(INSTALLED)  ## token endpoint vs password login latency over HTTP on the local stack (medians, p90)
+	$(BIN)/python -m tools.bench.token_latency
 
 bench-migration: $(INSTALLED)  ## one PBKDF2 check at Django's default iterations, and the import rate into the local stack
 	$(BIN)/python -m tools.bench.migration

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import app
+import services
 from livekit_auth import credentials
 from livekit_auth.config import Settings, table_names
 from livekit_auth.storage.admin import AdminStore
@@ -123,10 +123,22 @@ def guess(invoke: Callable[[dict[str, Any]], Answer]) -> Callable[..., Answer]:
 
 
 @pytest.fixture
-def run_authctl(
+def authctl_without_demo(
     function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., Run]:
-    """run_authctl(*argv, stdin="...", tty=False) -> Run: authctl against the function's tables, output captured."""
+    """authctl_without_demo(*argv, stdin="...", tty=False) -> Run: authctl against the function's tables
+    with no demo data seeded (the test stocks them itself); output captured."""
+    return authctl_runner(monkeypatch, capsys)
+
+
+@pytest.fixture
+def authctl_run(
+    function_env: dict[str, str],
+    demo_users: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., Run]:
+    """authctl_run(*argv, stdin="...", tty=False) -> Run, against the demo data in the tables USERS_TABLE etc. name."""
     return authctl_runner(monkeypatch, capsys)
 
 
@@ -153,5 +165,5 @@ def bcrypt_checks(monkeypatch: pytest.MonkeyPatch) -> BcryptCounter:
 @pytest.fixture
 def aws_calls() -> Iterator[AwsCallCounter]:
     """The API calls the function's own DynamoDB and SSM clients make."""
-    with AwsCallCounter().counting([app.dynamodb, credentials.ssm_provider.client]) as calls:
+    with AwsCallCounter().counting([services.dynamodb, credentials.ssm_provider.client]) as calls:
         yield calls

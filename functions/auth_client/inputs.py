@@ -18,6 +18,7 @@ from livekit_auth.server_urls import is_server_url, same_server_key
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_SERVER_URL_LENGTH = 2048
+MAX_DEVICE_LENGTH = 64
 
 
 class RequestRejected(Exception):
@@ -33,6 +34,8 @@ class LoginRequest:
     username: str
     password: str
     server_url: str | None
+    session: bool = False  # open a session too (issue 11); the guide's body otherwise
+    device: str | None = None  # the session's label in listings
 
     @classmethod
     def from_event(cls, event: APIGatewayProxyEvent) -> LoginRequest:
@@ -42,7 +45,11 @@ class LoginRequest:
             raise RequestRejected(400, messages.USERNAME_AND_PASSWORD_REQUIRED, "missing_fields")
         if not _encodable(username) or not _encodable(password):
             raise RequestRejected(400, messages.INVALID_CHARACTERS, "unencodable_text")
-        return cls(username, password, _server_url(document.get("server_url")))
+        session = document.get("session", False)
+        if not isinstance(session, bool):
+            raise RequestRejected(400, messages.INVALID_SESSION_FLAG, "invalid_session_flag")
+        device = _device(document.get("device")) if session else None  # the guide ignores unknown fields
+        return cls(username, password, _server_url(document.get("server_url")), session, device)
 
     def answer_server_url(self, default: str, allowed: tuple[str, ...]) -> str:
         """The server_url to answer with: the request's, if `allowed` is empty or lists it (the default
@@ -52,6 +59,11 @@ class LoginRequest:
         if allowed and same_server_key(self.server_url) not in {same_server_key(url) for url in (*allowed, default)}:
             raise RequestRejected(400, messages.INVALID_SERVER_URL, "server_url_not_allowed")
         return self.server_url
+
+
+def json_object(event: APIGatewayProxyEvent) -> dict:
+    """The body as a JSON object, or the 413/415/400 every route's input model shares."""
+    return _json_object(event)
 
 
 def _json_object(event: APIGatewayProxyEvent) -> dict:
@@ -88,6 +100,17 @@ def _server_url(value: object) -> str | None:
         raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
     if not is_server_url(value) or not _encodable(value):
         raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
+    return value
+
+
+def _device(value: object) -> str | None:
+    """Optional; printable text of at most MAX_DEVICE_LENGTH characters (it is shown in listings)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_DEVICE_LENGTH or not value.isprintable():
+        raise RequestRejected(400, messages.INVALID_DEVICE, "invalid_device")
+    if not _encodable(value):
+        raise RequestRejected(400, messages.INVALID_DEVICE, "invalid_device")
     return value
 
 

@@ -20,12 +20,6 @@ NEW_USER = "new.user@example.com"
 NEW_PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-def authctl_run(run_authctl: Callable[..., Run], demo_users: dict[str, str]) -> Callable[..., Run]:
-    """authctl_run(*argv, stdin="...", tty=False) -> Run, against the demo data in the tables USERS_TABLE etc. name."""
-    return run_authctl
-
-
 def add_user(authctl_run: Callable[..., Run], *extra: str, password: str = NEW_PASSWORD) -> str:
     run = authctl_run("user", "add", NEW_USER, "--password-stdin", *extra, stdin=password + "\n")
     assert run.code == 0, run.err

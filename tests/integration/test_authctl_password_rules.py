@@ -9,12 +9,9 @@ import boto3
 import pytest
 
 from livekit_auth.passwords import MAX_PASSWORD_BYTES, MIN_NEW_PASSWORD_CHARACTERS, check_new_password
-from tests.integration import test_authctl
 from tests.integration.test_authctl import NEW_USER
 from tools.admin import authctl
-from tools.local.demo_data import DEMO, DEMO_PASSWORD
-
-authctl_run = test_authctl.authctl_run  # the fixture: authctl_run(*argv, stdin=..., tty=...) -> Run
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, DEMO_SESSION_TOKENS
 
 SHORTEST = "ü" * MIN_NEW_PASSWORD_CHARACTERS  # characters, not bytes: 16 bytes in UTF-8
 NEW_PASSWORD = "a-new-password-3f9c"
@@ -98,7 +95,8 @@ def test_passwd_changes_the_hash_and_lifts_the_lockout_in_one_transaction(authct
     assert authctl_run("user", "passwd", DEMO.username, "--password-stdin", stdin=NEW_PASSWORD).code == 0
 
     assert authctl_calls["TransactWriteItems"] == 1
-    assert authctl_calls["UpdateItem"] == authctl_calls["DeleteItem"] == 0
+    assert authctl_calls["UpdateItem"] == 0
+    assert authctl_calls["DeleteItem"] == len(DEMO_SESSION_TOKENS)  # the revoked sessions' items, afterwards
     assert attempt_login(DEMO.username, NEW_PASSWORD).status == 200
 
 

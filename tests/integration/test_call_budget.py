@@ -3,7 +3,7 @@
 import threading
 import time
 
-import app
+import services
 from tests.support.handler import login_event, new_container
 from tools.local.demo_data import DEMO
 
@@ -73,9 +73,9 @@ def test_the_side_by_side_calls_are_one_round_trip(good_login):
         with lock:
             in_flight[0] -= 1
 
-    app.dynamodb.meta.events.register("before-call", slow_call)
+    services.dynamodb.meta.events.register("before-call", slow_call)
     try:
         successful_login(good_login)
     finally:
-        app.dynamodb.meta.events.unregister("before-call", slow_call)
+        services.dynamodb.meta.events.unregister("before-call", slow_call)
     assert overlaps[0] == 2

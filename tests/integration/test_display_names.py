@@ -8,12 +8,9 @@ from livekit.api import TokenVerifier
 
 from livekit_auth.display_names import MAX_DISPLAY_NAME_LENGTH
 from livekit_auth.storage.records import user_from_item
-from tests.integration import test_authctl
 from tests.integration.test_authctl import NEW_PASSWORD, NEW_USER
 from tools.local.demo_data import DEMO, PUBLIC_CHANNEL
 from tools.local.fake_aws import API_KEY, API_SECRET
-
-authctl_run = test_authctl.authctl_run  # the fixture: authctl_run(*argv, stdin=..., tty=...) -> Run
 
 PERSIAN_NAME = "سارا محمدی\u200cنژاد"  # holds a zero-width non-joiner, as Persian names do
 

@@ -22,7 +22,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 from moto.ssm.responses import SimpleSystemManagerResponse
 
-import app
+import services
 from livekit_auth import aws, credentials, messages
 from livekit_auth.storage.admin import AdminStore
 from tests.support.handler import Answer, login_event
@@ -182,7 +182,7 @@ def test_one_throttled_try_is_retried_into_a_success(traced_login) -> None:
 def test_dynamodb_timeouts_are_a_500_after_one_retry(
     traced_login, capsys, store: AdminStore, operation: str, timeout: Exception, left: tuple[int, None] | None
 ) -> None:
-    with connection_error(app.dynamodb, operation, timeout) as fault:
+    with connection_error(services.dynamodb, operation, timeout) as fault:
         answer, request_id = traced_login()
 
     assert_guide_500(answer, request_id, capsys, type(timeout).__name__)
@@ -238,7 +238,7 @@ def test_a_corrupt_stored_hash_is_a_500_not_a_wrong_password(traced_login, capsy
 # ---- the clients ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("client", [app.dynamodb, credentials.ssm_provider.client], ids=["dynamodb", "ssm"])
+@pytest.mark.parametrize("client", [services.dynamodb, credentials.ssm_provider.client], ids=["dynamodb", "ssm"])
 def test_the_clients_carry_the_configured_timeouts_and_retries(client: Any) -> None:
     config = client.meta.config
     assert config.connect_timeout == aws.CONNECT_TIMEOUT_SECONDS

@@ -76,15 +76,15 @@ def stored_hash(store: AdminStore, username: str) -> str:
     return store.require_user(username).password_hash
 
 
-def test_every_supported_format_logs_in_with_its_old_password_and_is_upgraded(run_authctl, django_file, store):
+def test_every_supported_format_logs_in_with_its_old_password_and_is_upgraded(authctl_without_demo, django_file, store):
     # Given: every supported format imported, each user granted a channel
     path, hashes = django_file
-    imported = run_authctl("import", str(path))
+    imported = authctl_without_demo("import", str(path))
     assert imported.code == 0, imported.out + imported.err
     assert "read as Django dumpdata auth.user" in imported.out
-    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+    assert authctl_without_demo("channel", "add", CHANNEL, "Lobby").code == 0
     for username in USABLE:
-        assert run_authctl("grant", username, CHANNEL).code == 0
+        assert authctl_without_demo("grant", username, CHANNEL).code == 0
 
     for username, (password, _) in USABLE.items():
         assert stored_hash(store, username) == hashes[username], "kept as Django stored it until the first login"
@@ -100,10 +100,10 @@ def test_every_supported_format_logs_in_with_its_old_password_and_is_upgraded(ru
         assert stored_hash(store, username) == upgraded
 
 
-def test_a_wrong_password_for_a_legacy_hash_is_refused_and_changes_nothing(run_authctl, django_file, store):
+def test_a_wrong_password_for_a_legacy_hash_is_refused_and_changes_nothing(authctl_without_demo, django_file, store):
     # Given
     path, hashes = django_file
-    assert run_authctl("import", str(path)).code == 0
+    assert authctl_without_demo("import", str(path)).code == 0
     for username in USABLE:
         # When
         answer = attempt_login(username, "not the password")
@@ -112,34 +112,34 @@ def test_a_wrong_password_for_a_legacy_hash_is_refused_and_changes_nothing(run_a
         assert stored_hash(store, username) == hashes[username]
 
 
-def test_unusable_and_weak_hashes_cannot_log_in_until_passwd(run_authctl, django_file, store):
+def test_unusable_and_weak_hashes_cannot_log_in_until_passwd(authctl_without_demo, django_file, store):
     # Given
     path, hashes = django_file
 
     # When
-    imported = run_authctl("import", str(path))
+    imported = authctl_without_demo("import", str(path))
 
     # Then: the summary lists them, they are stored locked, and `user passwd` opens them
     assert f"{len(LOCKED)} account(s) cannot log in until `authctl user passwd`" in imported.out
     for username, (_, _, reason) in LOCKED.items():
         assert f"  {username} ({reason})" in imported.out
-    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+    assert authctl_without_demo("channel", "add", CHANNEL, "Lobby").code == 0
     for username, (password, _, _) in LOCKED.items():
         assert stored_hash(store, username).startswith("!")
         if username != "unusable@example.com":
             assert hashes[username] not in stored_hash(store, username), "the weak hash itself is not kept"
         assert attempt_login(username, password).status == 401
-        assert run_authctl("user", "passwd", username, "--password-stdin", stdin="a new password").code == 0
-        assert run_authctl("grant", username, CHANNEL).code == 0
+        assert authctl_without_demo("user", "passwd", username, "--password-stdin", stdin="a new password").code == 0
+        assert authctl_without_demo("grant", username, CHANNEL).code == 0
         assert attempt_login(username, "a new password").status == 200
 
 
-def test_django_fields_map_to_the_users(run_authctl, django_file, store, dynamodb_client, tables):
+def test_django_fields_map_to_the_users(authctl_without_demo, django_file, store, dynamodb_client, tables):
     # Given
     path, _ = django_file
 
     # When
-    assert run_authctl("import", str(path)).code == 0
+    assert authctl_without_demo("import", str(path)).code == 0
 
     # Then
     by_email = store.require_user("by.email@example.com")  # `username` is no email: the email field, normalized
@@ -154,13 +154,13 @@ def test_django_fields_map_to_the_users(run_authctl, django_file, store, dynamod
     assert item["Item"]["created_at"] == {"S": "2024-05-01T10:52:00Z"}, "date_joined"
 
 
-def test_a_django_name_authctl_would_refuse_is_refused(run_authctl, tmp_path, store):
+def test_a_django_name_authctl_would_refuse_is_refused(authctl_without_demo, tmp_path, store):
     # Given: a first name holding a line break (livekit_auth.display_names refuses it)
     path = tmp_path / "users.json"
     path.write_text(dumpdata(django_user(1, "broken@example.com", pbkdf2("pw"), first_name="Sara\nAhmadi")))
 
     # When
-    run = run_authctl("import", str(path))
+    run = authctl_without_demo("import", str(path))
 
     # Then
     assert run.code == 1
@@ -168,45 +168,45 @@ def test_a_django_name_authctl_would_refuse_is_refused(run_authctl, tmp_path, st
     assert store.get_user("broken@example.com") is None
 
 
-def test_imported_hashes_of_passwords_shorter_than_the_minimum_still_log_in(run_authctl, tmp_path):
+def test_imported_hashes_of_passwords_shorter_than_the_minimum_still_log_in(authctl_without_demo, tmp_path):
     # Given: the old service allowed a password shorter than authctl's minimum for a new one
     short = "x" * (MIN_NEW_PASSWORD_CHARACTERS - 1)
     path = tmp_path / "users.json"
     path.write_text(dumpdata(django_user(1, "short@example.com", pbkdf2(short))))
-    assert run_authctl("import", str(path)).code == 0
-    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
-    assert run_authctl("grant", "short@example.com", CHANNEL).code == 0
+    assert authctl_without_demo("import", str(path)).code == 0
+    assert authctl_without_demo("channel", "add", CHANNEL, "Lobby").code == 0
+    assert authctl_without_demo("grant", "short@example.com", CHANNEL).code == 0
 
     # When
     answer = attempt_login("short@example.com", short)
 
     # Then: the minimum applies to passwords typed in, not to hashes brought in
     assert answer.status == 200
-    refused = run_authctl("user", "passwd", "short@example.com", "--password-stdin", stdin=short)
+    refused = authctl_without_demo("user", "passwd", "short@example.com", "--password-stdin", stdin=short)
     assert refused.code == 1
     assert f"shorter than {MIN_NEW_PASSWORD_CHARACTERS} characters" in refused.err
 
 
-def test_username_field_email_takes_the_email_even_when_username_is_one(run_authctl, tmp_path, store):
+def test_username_field_email_takes_the_email_even_when_username_is_one(authctl_without_demo, tmp_path, store):
     # Given
     path = tmp_path / "users.json"
     path.write_text(dumpdata(django_user(1, "login@example.com", pbkdf2("pw"), email="mail@example.com")))
 
     # When
-    assert run_authctl("import", "--username-field", "email", str(path)).code == 0
+    assert authctl_without_demo("import", "--username-field", "email", str(path)).code == 0
 
     # Then
     assert store.get_user("mail@example.com") is not None
     assert store.get_user("login@example.com") is None
 
 
-def test_list_legacy_counts_what_remains_and_shrinks_as_users_log_in(run_authctl, django_file):
+def test_list_legacy_counts_what_remains_and_shrinks_as_users_log_in(authctl_without_demo, django_file):
     # Given
     path, _ = django_file
-    assert run_authctl("import", str(path)).code == 0
+    assert authctl_without_demo("import", str(path)).code == 0
 
     # When
-    before = run_authctl("user", "list", "--legacy")
+    before = authctl_without_demo("user", "list", "--legacy")
 
     # Then
     assert before.code == 0
@@ -219,23 +219,23 @@ def test_list_legacy_counts_what_remains_and_shrinks_as_users_log_in(run_authctl
     assert "$" not in before.out, "formats are named, hashes never shown"
 
     # When: one of them logs in
-    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
-    assert run_authctl("grant", "pbkdf2@example.com", CHANNEL).code == 0
+    assert authctl_without_demo("channel", "add", CHANNEL, "Lobby").code == 0
+    assert authctl_without_demo("grant", "pbkdf2@example.com", CHANNEL).code == 0
     assert attempt_login("pbkdf2@example.com", USABLE["pbkdf2@example.com"][0]).status == 200
-    after = run_authctl("user", "list", "--legacy")
+    after = authctl_without_demo("user", "list", "--legacy")
 
     # Then
     assert f"{outdated - 1} of {outdated + len(LOCKED)} user(s) have a legacy hash" in after.err
     assert "pbkdf2@example.com\t" not in after.out
 
 
-def test_the_login_answer_is_the_same_before_and_after_the_upgrade(run_authctl, tmp_path, store):
+def test_the_login_answer_is_the_same_before_and_after_the_upgrade(authctl_without_demo, tmp_path, store):
     # Given
     path = tmp_path / "users.json"
     path.write_text(dumpdata(django_user(1, "same@example.com", pbkdf2("same answer"))))
-    assert run_authctl("import", str(path)).code == 0
-    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
-    assert run_authctl("grant", "same@example.com", CHANNEL).code == 0
+    assert authctl_without_demo("import", str(path)).code == 0
+    assert authctl_without_demo("channel", "add", CHANNEL, "Lobby").code == 0
+    assert authctl_without_demo("grant", "same@example.com", CHANNEL).code == 0
 
     # When: the first login upgrades, the second does not
     first, second = attempt_login("same@example.com", "same answer"), attempt_login("same@example.com", "same answer")
@@ -249,20 +249,23 @@ def test_the_login_answer_is_the_same_before_and_after_the_upgrade(run_authctl, 
     assert first.headers.keys() == second.headers.keys()
 
 
-def test_running_the_import_again_never_brings_an_old_hash_back(run_authctl, django_file, store):
+def test_running_the_import_again_never_brings_an_old_hash_back(authctl_without_demo, django_file, store):
     """After an upgrade on login or a `user passwd`, the file's older hash does not replace the new one."""
     # Given: one user upgraded on login, another reset by `user passwd`
     path, _ = django_file
-    assert run_authctl("import", str(path)).code == 0
-    assert run_authctl("channel", "add", CHANNEL, "Lobby").code == 0
+    assert authctl_without_demo("import", str(path)).code == 0
+    assert authctl_without_demo("channel", "add", CHANNEL, "Lobby").code == 0
     for username in ("pbkdf2@example.com", "md5@example.com"):
-        assert run_authctl("grant", username, CHANNEL).code == 0
+        assert authctl_without_demo("grant", username, CHANNEL).code == 0
     assert attempt_login("pbkdf2@example.com", USABLE["pbkdf2@example.com"][0]).status == 200  # upgraded
-    assert run_authctl("user", "passwd", "md5@example.com", "--password-stdin", stdin="reset by support").code == 0
+    assert (
+        authctl_without_demo("user", "passwd", "md5@example.com", "--password-stdin", stdin="reset by support").code
+        == 0
+    )
     upgraded = stored_hash(store, "pbkdf2@example.com")
 
     # When
-    again = run_authctl("import", str(path))
+    again = authctl_without_demo("import", str(path))
 
     # Then
     assert again.code == 0, again.out

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from moto.dynamodb.responses import DynamoHandler
 
-import app
+import services
 from livekit_auth import messages
 from livekit_auth.config import Settings
 from livekit_auth.storage.admin import AdminStore
@@ -55,9 +55,9 @@ def first_writes_race(one_request_at_a_time_in_the_emulator: None) -> Iterator[N
             waited.done = True
             barrier.wait()
 
-    app.dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", hold, unique_id="race-first-writes")
+    services.dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", hold, unique_id="race-first-writes")
     yield
-    app.dynamodb.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="race-first-writes")
+    services.dynamodb.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="race-first-writes")
 
 
 def guess_in_parallel(username: str) -> list[Answer]:

@@ -71,9 +71,9 @@ def all_items(client: Any, tables: dict[str, str]) -> dict[str, list[dict[str, A
     return {variable: scan(client, name) for variable, name in tables.items() if variable != "ATTEMPTS_TABLE"}
 
 
-def test_export_writes_json_lines_of_users_channels_and_grants_without_sessions(run_authctl, stocked):
+def test_export_writes_json_lines_of_users_channels_and_grants_without_sessions(authctl_without_demo, stocked):
     # When
-    run = run_authctl("export")
+    run = authctl_without_demo("export")
 
     # Then
     assert run.code == 0, run.err
@@ -98,14 +98,14 @@ def test_export_writes_json_lines_of_users_channels_and_grants_without_sessions(
     assert "password hashes" in run.err
 
 
-def test_export_to_a_file_is_private(run_authctl, stocked, tmp_path: Path):
+def test_export_to_a_file_is_private(authctl_without_demo, stocked, tmp_path: Path):
     # Given: a world-readable file where the export goes
     target = tmp_path / "backup.jsonl"
     target.write_text("old, world-readable")
     target.chmod(0o644)
 
     # When
-    run = run_authctl("export", "-o", str(target))
+    run = authctl_without_demo("export", "-o", str(target))
 
     # Then
     assert run.code == 0, run.err
@@ -117,19 +117,19 @@ def test_export_to_a_file_is_private(run_authctl, stocked, tmp_path: Path):
 
 
 def test_round_trip_into_an_empty_stack_reproduces_it_and_everyone_logs_in(
-    run_authctl, stocked, tmp_path, monkeypatch, dynamodb_client
+    authctl_without_demo, stocked, tmp_path, monkeypatch, dynamodb_client
 ):
     # Given: an export of the stocked stack, and a second, empty stack
-    exported = run_authctl("export", "-o", str(tmp_path / "a.jsonl"))
+    exported = authctl_without_demo("export", "-o", str(tmp_path / "a.jsonl"))
     assert exported.code == 0, exported.err
     source_state = all_items(dynamodb_client, table_names_env())
     copy = create_tables(dynamodb_client, "copy")
     switch_tables(monkeypatch, copy)
 
     # When: imported there, then exported again
-    imported = run_authctl("import", str(tmp_path / "a.jsonl"))
+    imported = authctl_without_demo("import", str(tmp_path / "a.jsonl"))
     assert imported.code == 0, imported.out + imported.err
-    assert run_authctl("export", "-o", str(tmp_path / "b.jsonl")).code == 0
+    assert authctl_without_demo("export", "-o", str(tmp_path / "b.jsonl")).code == 0
 
     # Then: the same lines apart from order, the same items, and every user gets the answer of their state
     first, second = (sorted((tmp_path / name).read_text().splitlines()) for name in ("a.jsonl", "b.jsonl"))
@@ -152,17 +152,17 @@ def strip_names(state: dict[str, list[dict[str, Any]]]) -> list[list[dict[str, A
     return [state["USERS_TABLE"], state["CHANNELS_TABLE"]]
 
 
-def test_a_second_import_changes_nothing_and_says_so(run_authctl, stocked, tmp_path, dynamodb_client, tables):
+def test_a_second_import_changes_nothing_and_says_so(authctl_without_demo, stocked, tmp_path, dynamodb_client, tables):
     # Given: an export imported once into an empty stack
-    assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
+    assert authctl_without_demo("export", "-o", str(tmp_path / "a.jsonl")).code == 0
     copy = create_tables(dynamodb_client, "again")
     with patch.dict(os.environ, copy):
         new_container()
-        first = run_authctl("import", str(tmp_path / "a.jsonl"))
+        first = authctl_without_demo("import", str(tmp_path / "a.jsonl"))
         after_first = all_items(dynamodb_client, copy)
 
         # When: imported again
-        second = run_authctl("import", str(tmp_path / "a.jsonl"))
+        second = authctl_without_demo("import", str(tmp_path / "a.jsonl"))
 
         # Then
         assert all_items(dynamodb_client, copy) == after_first
@@ -175,10 +175,10 @@ def test_a_second_import_changes_nothing_and_says_so(run_authctl, stocked, tmp_p
 
 
 def test_import_over_existing_data_updates_what_differs_and_never_deletes(
-    run_authctl, stocked, tmp_path, store, dynamodb_client, tables
+    authctl_without_demo, stocked, tmp_path, store, dynamodb_client, tables
 ):
     # Given: an export edited (one user enabled, one channel renamed, one user left out)
-    assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
+    assert authctl_without_demo("export", "-o", str(tmp_path / "a.jsonl")).code == 0
     lines = list(each_line((tmp_path / "a.jsonl").read_text()))
     for line in lines:
         if line["kind"] == "user" and line["username"] == demo_data.INACTIVE.username:
@@ -189,7 +189,7 @@ def test_import_over_existing_data_updates_what_differs_and_never_deletes(
     (tmp_path / "b.jsonl").write_text("".join(json.dumps(line) + "\n" for line in kept))
 
     # When
-    run = run_authctl("import", str(tmp_path / "b.jsonl"))
+    run = authctl_without_demo("import", str(tmp_path / "b.jsonl"))
 
     # Then
     assert run.code == 0, run.err
@@ -203,7 +203,9 @@ def test_import_over_existing_data_updates_what_differs_and_never_deletes(
     assert store.require_user(demo_data.DEMO.username).display_name == DISPLAY_NAME
 
 
-def test_a_display_name_in_the_file_replaces_the_one_here_and_none_keeps_it(run_authctl, stocked, tmp_path, store):
+def test_a_display_name_in_the_file_replaces_the_one_here_and_none_keeps_it(
+    authctl_without_demo, stocked, tmp_path, store
+):
     # Given: the demo user renamed in the file, the viewer named here but not in the file
     store.set_display_name(demo_data.VIEWER.username, "Viewer")
     demo, viewer = (store.require_user(user.username) for user in (demo_data.DEMO, demo_data.VIEWER))
@@ -215,7 +217,7 @@ def test_a_display_name_in_the_file_replaces_the_one_here_and_none_keeps_it(run_
     (tmp_path / "names.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
 
     # When
-    run = run_authctl("import", str(tmp_path / "names.jsonl"))
+    run = authctl_without_demo("import", str(tmp_path / "names.jsonl"))
 
     # Then: a name is stored as `user rename` stores it (trimmed); no name in the file deletes none
     assert run.code == 0, run.out + run.err
@@ -224,16 +226,18 @@ def test_a_display_name_in_the_file_replaces_the_one_here_and_none_keeps_it(run_
     assert store.require_user(viewer.username).display_name == "Viewer"
 
 
-def test_dry_run_says_what_it_would_do_and_writes_nothing(run_authctl, stocked, tmp_path, dynamodb_client, tables):
+def test_dry_run_says_what_it_would_do_and_writes_nothing(
+    authctl_without_demo, stocked, tmp_path, dynamodb_client, tables
+):
     # Given
-    assert run_authctl("export", "-o", str(tmp_path / "a.jsonl")).code == 0
+    assert authctl_without_demo("export", "-o", str(tmp_path / "a.jsonl")).code == 0
     copy = create_tables(dynamodb_client, "dry")
     with patch.dict(os.environ, copy):
         # When
-        run = run_authctl("import", "--dry-run", str(tmp_path / "a.jsonl"))
+        run = authctl_without_demo("import", "--dry-run", str(tmp_path / "a.jsonl"))
 
         # Then
-        assert all_items(dynamodb_client, copy) == {"USERS_TABLE": [], "CHANNELS_TABLE": []}
+        assert all(not items for items in all_items(dynamodb_client, copy).values())
     assert run.code == 0, run.err
     assert run.out.startswith("would create user demo@example.com\n")
     assert "would create channel 1234567 کانال عمومی" in run.out
@@ -242,7 +246,7 @@ def test_dry_run_says_what_it_would_do_and_writes_nothing(run_authctl, stocked, 
     assert tallies(run.out)["user"] == (6, 0, 0, 0)
 
 
-def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(run_authctl, tmp_path, store):
+def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(authctl_without_demo, tmp_path, store):
     # Given: a file with good records among bad ones
     secret_looking = pbkdf2("hidden")
     good = {"kind": "user", "username": "ok@example.com", "password_hash": secret_looking}
@@ -261,7 +265,7 @@ def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(run_au
     (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n")
 
     # When
-    run = run_authctl("import", str(tmp_path / "bad.jsonl"))
+    run = authctl_without_demo("import", str(tmp_path / "bad.jsonl"))
 
     # Then
     assert run.code == 1
@@ -287,36 +291,36 @@ def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(run_au
     assert store.get_channel(7) is not None
 
 
-def test_an_interrupted_import_completes_when_run_again(run_authctl, tmp_path, dynamodb_client, no_backoff):
+def test_an_interrupted_import_completes_when_run_again(authctl_without_demo, tmp_path, dynamodb_client, no_backoff):
     # Given: an import whose third batch (of users) fails
     users = [{"kind": "user", "username": f"user{n}@example.com", "password_hash": pbkdf2("pw", 1)} for n in range(60)]
     channels = [{"kind": "channel", "channel_id": n, "name": f"c{n}"} for n in (1, 2)]
     grants = [{"kind": "grant", "username": user["username"], "channel_id": 1} for user in users]
     (tmp_path / "big.jsonl").write_text("".join(json.dumps(line) + "\n" for line in users + channels + grants))
     with failing_batch_writes("ValidationException", after=2):
-        interrupted = run_authctl("import", str(tmp_path / "big.jsonl"))
+        interrupted = authctl_without_demo("import", str(tmp_path / "big.jsonl"))
     assert interrupted.code == 1
     assert "import interrupted after 50 of 182 write(s): run it again to complete it" in interrupted.err
 
     # When
-    resumed = run_authctl("import", str(tmp_path / "big.jsonl"))
+    resumed = authctl_without_demo("import", str(tmp_path / "big.jsonl"))
 
     # Then: the re-run completes it, and a third run has nothing left to do
     assert resumed.code == 0, resumed.out + resumed.err
     assert tallies(resumed.out)["user"] == (10, 50, 0, 0), "the first 50 only lack their channel record"
-    final = run_authctl("import", str(tmp_path / "big.jsonl"))
+    final = authctl_without_demo("import", str(tmp_path / "big.jsonl"))
     assert "nothing to change" in final.out
     assert tallies(final.out)["user"] == (0, 0, 60, 0)
     assert tallies(final.out)["grant"] == (0, 0, 60, 0)
 
 
-def test_throttled_batches_are_retried(run_authctl, tmp_path, store, no_backoff):
+def test_throttled_batches_are_retried(authctl_without_demo, tmp_path, store, no_backoff):
     # Given: DynamoDB throttles the first five batch writes
     users = [{"kind": "user", "username": f"t{n}@example.com", "password_hash": pbkdf2("pw", 1)} for n in range(3)]
     (tmp_path / "few.jsonl").write_text("".join(json.dumps(line) + "\n" for line in users))
     with failing_batch_writes("ProvisionedThroughputExceededException", times=5) as calls:
         # When
-        run = run_authctl("import", str(tmp_path / "few.jsonl"))
+        run = authctl_without_demo("import", str(tmp_path / "few.jsonl"))
 
     # Then
     assert run.code == 0, run.err
@@ -324,12 +328,12 @@ def test_throttled_batches_are_retried(run_authctl, tmp_path, store, no_backoff)
     assert all(store.get_user(user["username"]) for user in users)
 
 
-def test_stdin_and_a_progress_bar_on_a_terminal(run_authctl, tmp_path):
+def test_stdin_and_a_progress_bar_on_a_terminal(authctl_without_demo, tmp_path):
     # Given
     line = {"kind": "user", "username": "piped@example.com", "password_hash": pbkdf2("pw", 1)}
 
     # When: read from stdin, with stderr not a terminal
-    run = run_authctl("import", "-", stdin=json.dumps(line) + "\n")
+    run = authctl_without_demo("import", "-", stdin=json.dumps(line) + "\n")
 
     # Then: a line per tenth
     assert run.code == 0, run.err

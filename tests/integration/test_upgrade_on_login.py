@@ -37,13 +37,13 @@ def upgrade_lines(capsys) -> list[dict]:
     return [record for record in log_records(capsys) if record.get("message", "").startswith("password hash upgrade")]
 
 
-def test_upgrade_loses_to_a_concurrent_user_passwd(legacy_user, run_authctl, store, monkeypatch, capsys):
+def test_upgrade_loses_to_a_concurrent_user_passwd(legacy_user, authctl_without_demo, store, monkeypatch, capsys):
     # Given: between the login's read and its upgrade write, the operator sets a new password
     # (`user passwd`: the new hash and the lifted lockout in one transaction)
     real_hash = password_upgrades.hash_password
 
     def passwd_lands_first(password: str, rounds: int) -> str:
-        changed = run_authctl("user", "passwd", USER, "--password-stdin", stdin=NEW_PASSWORD)
+        changed = authctl_without_demo("user", "passwd", USER, "--password-stdin", stdin=NEW_PASSWORD)
         assert changed.code == 0, changed.err
         return real_hash(password, rounds)
 
@@ -121,7 +121,7 @@ def test_a_current_hash_is_left_alone(store, settings, monkeypatch, capsys):
     assert upgrade_lines(capsys) == []
 
 
-def test_passwd_after_an_upgrade_replaces_it_and_lifts_the_lockout(legacy_user, run_authctl, store, settings):
+def test_passwd_after_an_upgrade_replaces_it_and_lifts_the_lockout(legacy_user, authctl_without_demo, store, settings):
     # Given: the user was upgraded on login, then locked out by wrong guesses
     assert attempt_login(USER, OLD_PASSWORD).status == 200
     for _ in range(settings.lockout_threshold):
@@ -129,7 +129,7 @@ def test_passwd_after_an_upgrade_replaces_it_and_lifts_the_lockout(legacy_user, 
     assert store.get_attempts(USER) is not None
 
     # When
-    changed = run_authctl("user", "passwd", USER, "--password-stdin", stdin=NEW_PASSWORD)
+    changed = authctl_without_demo("user", "passwd", USER, "--password-stdin", stdin=NEW_PASSWORD)
 
     # Then: one transaction wrote the new hash and cleared the counter
     assert changed.code == 0, changed.err

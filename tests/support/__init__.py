@@ -7,6 +7,7 @@ logins           named login attempts: attempt_login (any password), good_login 
 clock            FakeClock: the one clock, moved only by the test
 counters         BcryptCounter and AwsCallCounter: what a login cost
 logs             the function's log output as the tests see it
-authctl          authctl run in this process: Run, authctl_runner (the run_authctl fixture)
+authctl          authctl run in this process: Run, authctl_runner (the authctl_run and authctl_without_demo fixtures)
 transfer         export/import: Django's password hashes made as Django makes them, dumpdata files, table scans
+sessions         the session routes' events, open_session, the refused session's 401, a clock at the real time
 """

@@ -12,9 +12,11 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 import app
+import services
 from livekit_auth import credentials
 from livekit_auth.config import Settings
 from livekit_auth.login import LoginService
+from livekit_auth.sessions import SessionService
 from tests.support.settings import function_settings
 from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event
 
@@ -44,19 +46,27 @@ def login_event(body: Any = None, *, raw: str | None = None, headers: dict[str, 
 
 
 def new_container() -> None:
-    """Forget cached settings and secrets, as a new Lambda container would."""
-    app.configured.cache_clear()
+    """Forget cached settings, services and secrets, as a new Lambda container would."""
+    services.configured.cache_clear()
+    services.session_service.cache_clear()
     credentials.ssm_provider.clear_cache()
     parameters.clear_caches()
 
 
 def run_on_clock(clock: Callable[[], float], monkeypatch: pytest.MonkeyPatch) -> None:
-    """From now on the handler's own LoginService (app.build_service) reads the time from `clock`."""
+    """From now on the handler's own services (services.build_service, services.build_session_service) read
+    the time from `clock`, with the settings of the current environment."""
     settings = function_settings()
-    service = app.build_service(settings, clock=clock)
+    login = services.build_service(settings, clock=clock)
+    sessions = services.build_session_service(settings, clock=clock)
 
     @functools.cache
     def configured_on_clock() -> tuple[Settings, LoginService]:
-        return settings, service
+        return settings, login
 
-    monkeypatch.setattr(app, "configured", configured_on_clock)
+    @functools.cache
+    def session_service_on_clock() -> SessionService:
+        return sessions
+
+    monkeypatch.setattr(services, "configured", configured_on_clock)
+    monkeypatch.setattr(services, "session_service", session_service_on_clock)

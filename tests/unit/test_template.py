@@ -40,6 +40,11 @@ def test_dynamodb_permissions_are_exactly_what_a_login_needs_on_exactly_these_ta
         ("dynamodb:Query", "ChannelsTable.Arn"),
         ("dynamodb:UpdateItem", "AttemptsTable.Arn"),
         ("dynamodb:DeleteItem", "AttemptsTable.Arn"),
+        # sessions (tests/integration/test_session_call_budget.py says which call needs which)
+        ("dynamodb:BatchGetItem", "SessionsTable.Arn"),
+        ("dynamodb:PutItem", "SessionsTable.Arn"),
+        ("dynamodb:UpdateItem", "SessionsTable.Arn"),
+        ("dynamodb:DeleteItem", "SessionsTable.Arn"),
     }
 
 
@@ -92,6 +97,7 @@ def test_both_login_methods_are_routed_to_the_function():
     assert {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events} == {
         ("POST", "/api/auth/client"),
         ("OPTIONS", "/api/auth/client"),
+        *((method, f"/api/auth/{route}") for route in ("token", "refresh", "logout") for method in ("POST", "OPTIONS")),
     }
 
 

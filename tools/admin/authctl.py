@@ -1,7 +1,7 @@
 """authctl: manage the login service's users, channels and grants.
 
 Which tables: --local (the `make run` stack), --stack NAME (a deployed stack, from its outputs), or
-USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE in the environment. Credentials, region and endpoint
+USERS_TABLE, CHANNELS_TABLE, ATTEMPTS_TABLE and SESSIONS_TABLE in the environment. Credentials, region and endpoint
 come from boto3's usual settings (AWS_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL ...).
 
 Passwords are read from stdin (--password-stdin) or a prompt, never from the command line, where
@@ -32,6 +32,7 @@ from livekit_auth.passwords import UnusablePassword, check_new_password, hash_pa
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Membership
+from livekit_auth.storage.sessions import SessionAdmin
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
 from tools.admin import transfer
 from tools.local import fake_aws
@@ -41,6 +42,7 @@ STACK_OUTPUTS = {
     "UsersTableName": "USERS_TABLE",
     "ChannelsTableName": "CHANNELS_TABLE",
     "AttemptsTableName": "ATTEMPTS_TABLE",
+    "SessionsTableName": "SESSIONS_TABLE",
 }
 # The stack parameter the function's BCRYPT_ROUNDS comes from (template.yaml).
 STACK_BCRYPT_PARAMETER = "BcryptRounds"
@@ -118,11 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     rename = command(users, "rename", rename_user, "set the name other participants see; '' for the email again")
     rename.add_argument("email", metavar="EMAIL")
     rename.add_argument("name", metavar="NAME", type=display_name)
-    command(users, "disable", disable_user, "refuse the user's logins (403) until enabled").add_argument(
-        "email", metavar="EMAIL"
-    )
+    command(
+        users, "disable", disable_user, "refuse the user's logins (403) until enabled; end their sessions"
+    ).add_argument("email", metavar="EMAIL")
     command(users, "enable", enable_user, "allow the user's logins again").add_argument("email", metavar="EMAIL")
-    passwd = command(users, "passwd", change_password, "set a new password (and lift a lockout)")
+    passwd = command(users, "passwd", change_password, "set a new password (lift a lockout, end the sessions)")
     passwd.add_argument("email", metavar="EMAIL")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     command(users, "show", show_user, "the user's state and channels (never the hash)").add_argument(
@@ -130,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing = command(users, "list", list_users, "every user: username, active or inactive, user_id")
     listing.add_argument("--legacy", action="store_true", help="only users whose password hash is not yet upgraded")
+    command(
+        users, "sessions", list_sessions, "the user's open sessions: device, created, last used, expires"
+    ).add_argument("email", metavar="EMAIL")
+    command(users, "logout", log_out_user, "end every session of the user at once").add_argument(
+        "email", metavar="EMAIL"
+    )
 
     channels = commands.add_parser("channel", help="add, rename and list channels").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -169,9 +177,10 @@ def open_store(args: argparse.Namespace) -> tuple[AdminStore, int]:
         tables, rounds = stack_settings(args.stack)
     else:
         tables, rounds = config.table_names(), config.bcrypt_rounds()
-    if not all((tables.users, tables.channels, tables.attempts)):
+    if not all((tables.users, tables.channels, tables.attempts, tables.sessions)):
         raise UsageError(
-            "which tables? Use --local, --stack NAME, or set USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE"
+            "which tables? Use --local, --stack NAME, or set USERS_TABLE, CHANNELS_TABLE, ATTEMPTS_TABLE and "
+            "SESSIONS_TABLE"
         )
     return AdminStore(boto3.client("dynamodb", config=CLIENT_CONFIG), tables), rounds
 
@@ -240,6 +249,7 @@ def rename_user(store: AdminStore, args: argparse.Namespace) -> None:
 
 def disable_user(store: AdminStore, args: argparse.Namespace) -> None:
     store.set_active(args.email, False)
+    end_sessions(store, args.email)
     print(f"disabled {args.email}")
 
 
@@ -249,8 +259,10 @@ def enable_user(store: AdminStore, args: argparse.Namespace) -> None:
 
 
 def change_password(store: AdminStore, args: argparse.Namespace) -> None:
-    store.require_user(args.email)  # before asking for a password that cannot be used
-    store.change_password(args.email, new_password_hash(args))  # and forgets the failures, in one transaction
+    user = store.require_user(args.email)  # before asking for a password that cannot be used
+    # One transaction: the hash, the lockout forgotten, the sessions revoked; then their items go.
+    store.change_password(args.email, new_password_hash(args))
+    SessionAdmin(store.client, store.tables).forget_sessions(user.user_id)
     print(f"changed the password of {args.email}")
 
 
@@ -275,6 +287,38 @@ def show_user(store: AdminStore, args: argparse.Namespace) -> None:
         locked = attempts.locked_until and attempts.locked_until > now
         until = f", locked until {time.strftime('%H:%M:%S', time.localtime(attempts.locked_until))}" if locked else ""
         print(f"failed logins: {attempts.attempts}{until}")
+
+
+def list_sessions(store: AdminStore, args: argparse.Namespace) -> None:
+    user = store.require_user(args.email)
+    now = time.time()
+    sessions = [
+        session
+        for session in SessionAdmin(store.client, store.tables).sessions_of(user.user_id)
+        if session.generation == user.session_generation and session.expires_at > now
+    ]
+    if not sessions:
+        print(f"{user.username} has no open session")
+        return
+    print("device\tcreated\tlast used\texpires")
+    for session in sessions:
+        times = "\t".join(utc(moment) for moment in (session.created_at, session.last_used_at, session.expires_at))
+        print(f"{session.device or '-'}\t{times}")
+
+
+def log_out_user(store: AdminStore, args: argparse.Namespace) -> None:
+    print(f"{args.email}: {end_sessions(store, args.email)}")
+
+
+def end_sessions(store: AdminStore, username: str) -> str:
+    """Revoke every session of the user (see SessionAdmin.revoke_all); say how many were open."""
+    user = store.require_user(username)
+    ended = SessionAdmin(store.client, store.tables).revoke_all(user.username, user.user_id)
+    return f"ended {ended} session(s)"
+
+
+def utc(moment: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(moment))
 
 
 def list_users(store: AdminStore, args: argparse.Namespace) -> None:

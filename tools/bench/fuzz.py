@@ -64,11 +64,12 @@ def answer_of(result: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
 def run(cases: int, run_seed: int, report: IO[str]) -> tuple[Counter[int], Counter[str]]:
     if str(FUNCTION_DIR) not in sys.path:
         sys.path.insert(0, str(FUNCTION_DIR))
-    import app  # after the environment is in place: the module builds its AWS clients on import
+    import app  # after the environment is in place: services builds its AWS clients on import
+    import services
     from livekit_auth import credentials
     from tools.local.api_gateway import LocalContext
 
-    app.configured.cache_clear()
+    services.configured.cache_clear()
     credentials.ssm_provider.clear_cache()
     statuses: Counter[int] = Counter()
     broken: Counter[str] = Counter()

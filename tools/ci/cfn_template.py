@@ -15,7 +15,12 @@ from tools import REPO_ROOT
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 # Logical id in template.yaml -> the environment variable the function reads its name from.
-TABLE_ENV = {"UsersTable": "USERS_TABLE", "ChannelsTable": "CHANNELS_TABLE", "AttemptsTable": "ATTEMPTS_TABLE"}
+TABLE_ENV = {
+    "UsersTable": "USERS_TABLE",
+    "ChannelsTable": "CHANNELS_TABLE",
+    "AttemptsTable": "ATTEMPTS_TABLE",
+    "SessionsTable": "SESSIONS_TABLE",
+}
 
 
 class _CloudFormationLoader(yaml.SafeLoader):

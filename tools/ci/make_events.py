@@ -11,8 +11,23 @@ from pathlib import Path
 from typing import Any
 
 from tools import REPO_ROOT
-from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, proxy_event
-from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
+from tools.local.api_gateway import (
+    LOGIN_PATH,
+    LOGIN_RESOURCE,
+    LOGOUT_RESOURCE,
+    REFRESH_RESOURCE,
+    TOKEN_RESOURCE,
+    proxy_event,
+)
+from tools.local.demo_data import (
+    DEMO,
+    DEMO_PASSWORD,
+    DEMO_SESSION_TOKENS,
+    INACTIVE,
+    NO_CHANNELS,
+    NO_DATA,
+    VIEWER,
+)
 
 EVENTS_DIR = REPO_ROOT / "events"
 JSON_HEADERS = {
@@ -37,6 +52,25 @@ def _login(body: Any, *, headers: dict[str, str] | None = None, raw: str | None 
 def _credentials(username: str, password: str = DEMO_PASSWORD, **extra: Any) -> dict:
     return {"username": username, "password": password, **extra}
 
+
+def _session_route(resource: str, token: str | None, body: Any = None, *, raw: str | None = None) -> dict:
+    """A POST to a session route with the demo data's session `token` (DEMO_SESSION_TOKENS) as Bearer."""
+    headers = {**JSON_HEADERS, **({"Authorization": f"Bearer {token}"} if token else {})}
+    text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
+    return proxy_event("POST", resource + "/", resource=resource, headers=headers, body=text)
+
+
+def _session_preflight(resource: str) -> dict:
+    headers = {
+        "Origin": "https://app.example.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    return proxy_event("OPTIONS", resource + "/", resource=resource, headers=headers)
+
+
+UNKNOWN_SESSION_TOKEN = "unknown000000000000000." + "0" * 43  # well-formed, never issued
+TOKEN = DEMO_SESSION_TOKENS["token"]
 
 # name -> (expected status, event)
 EVENTS: dict[str, tuple[int, dict]] = {
@@ -90,6 +124,25 @@ EVENTS: dict[str, tuple[int, dict]] = {
         ),
     ),
     "unknown_route": (404, proxy_event("GET", "/api/unknown", resource="/api/unknown")),
+    # Sessions (issue 11): opening one with the login, then the token endpoint, refresh and logout.
+    "login_ok_session": (200, _login(_credentials(DEMO.username, session=True, device="Pixel 8"))),
+    "invalid_session_flag": (400, _login(_credentials(DEMO.username, session="yes"))),
+    "invalid_device": (400, _login(_credentials(DEMO.username, session=True, device="x" * 65))),
+    "token_ok": (201, _session_route(TOKEN_RESOURCE, TOKEN, {})),
+    "token_ok_empty_body": (201, _session_route(TOKEN_RESOURCE, TOKEN, raw="")),
+    "token_ok_room": (201, _session_route(TOKEN_RESOURCE, TOKEN, {"room_name": "channel-7654321"})),
+    "token_not_configurable": (400, _session_route(TOKEN_RESOURCE, TOKEN, {"participant_name": "Mallory"})),
+    "token_no_session": (401, _session_route(TOKEN_RESOURCE, None, {})),
+    "token_unknown_session": (401, _session_route(TOKEN_RESOURCE, UNKNOWN_SESSION_TOKEN, {})),
+    "token_room_not_allowed": (403, _session_route(TOKEN_RESOURCE, TOKEN, {"room_name": "channel-1"})),
+    "token_identity_not_allowed": (403, _session_route(TOKEN_RESOURCE, TOKEN, {"participant_identity": "admin"})),
+    "token_preflight": (204, _session_preflight(TOKEN_RESOURCE)),
+    "refresh_ok": (200, _session_route(REFRESH_RESOURCE, DEMO_SESSION_TOKENS["refresh"], raw="")),
+    "refresh_unknown_session": (401, _session_route(REFRESH_RESOURCE, UNKNOWN_SESSION_TOKEN, raw="")),
+    "refresh_preflight": (204, _session_preflight(REFRESH_RESOURCE)),
+    "logout_ok": (204, _session_route(LOGOUT_RESOURCE, DEMO_SESSION_TOKENS["logout"], raw="")),
+    "logout_unknown_session": (401, _session_route(LOGOUT_RESOURCE, UNKNOWN_SESSION_TOKEN, raw="")),
+    "logout_preflight": (204, _session_preflight(LOGOUT_RESOURCE)),
 }
 
 

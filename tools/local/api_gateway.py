@@ -25,6 +25,9 @@ STAGE = "v1"
 ACCOUNT_ID = "123456789012"
 LOGIN_RESOURCE = "/api/auth/client"  # the template's resource (the function answers it with or without a slash)
 LOGIN_PATH = LOGIN_RESOURCE + "/"  # the public path, as the guide writes it
+# The session routes (issue 11), each answered with or without the trailing slash like the login.
+TOKEN_RESOURCE, REFRESH_RESOURCE, LOGOUT_RESOURCE = "/api/auth/token", "/api/auth/refresh", "/api/auth/logout"
+TOKEN_PATH, REFRESH_PATH, LOGOUT_PATH = TOKEN_RESOURCE + "/", REFRESH_RESOURCE + "/", LOGOUT_RESOURCE + "/"
 FUNCTION_LOGICAL_ID = "AuthClientFunction"
 MAX_REQUEST_BYTES = 1024 * 1024  # larger bodies get the template's REQUEST_TOO_LARGE answer
 

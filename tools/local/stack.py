@@ -41,7 +41,7 @@ from livekit_auth.tokens import LiveKitCredentials
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import demo_data, fake_aws
-from tools.local.api_gateway import LOGIN_PATH, ApiGateway, LambdaHandler
+from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH, ApiGateway, LambdaHandler
 from tools.local.fake_aws import DEFAULT_EMULATOR_PORT, HOST, TABLE_PREFIX, local_table_names
 
 MODULE = "tools.local.stack"
@@ -203,9 +203,24 @@ def print_banner(
         others = ", ".join(user.username for user in demo_data.USERS if user != demo_data.DEMO)
         say(f"  demo user: {demo_data.DEMO.username} / {demo_data.DEMO_PASSWORD} (same password: {others})")
         say(f"  try: curl -s -X POST {api_url} -H 'Content-Type: application/json' -d '{credentials}'")
+        say(f"  a session: {session_commands(api_url)}")
         say("  manage users: authctl --local user list; run an event: make invoke EVENT=events/login_ok.json")
     if in_memory:
         say("  The data lives in memory and is gone when this stops (Ctrl-C).")
+
+
+def session_commands(api_url: str) -> str:
+    """Shell commands that open a session for the demo user and fetch a token with it (the banner's second line)."""
+    login = json.dumps(
+        {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD, "session": True},
+        separators=(",", ":"),
+    )
+    token_url = api_url.removesuffix(LOGIN_PATH) + TOKEN_PATH
+    extract = """python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["token"])'"""
+    return (
+        f"TOKEN=$(curl -s -X POST {api_url} -H 'Content-Type: application/json' -d '{login}' | {extract})"
+        f' && curl -s -X POST {token_url} -H "Authorization: Bearer $TOKEN"'
+    )
 
 
 def _stop_at_end_of_stdin() -> None:

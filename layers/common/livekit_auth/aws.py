@@ -25,5 +25,6 @@ WORST_CASE_CALL_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT
 
 # The most AWS calls a login waits on one after another: the attempt gate (two conditional writes
 # past the free attempts; the user read runs beside them), then either the failure record or the
-# channels Query (the attempt reset and, on a cold start, SSM run beside it).
-SEQUENTIAL_CALLS_PER_LOGIN = 3
+# channels Query (the attempt reset and, on a cold start, SSM run beside it); with "session": true, the
+# session write after them.
+SEQUENTIAL_CALLS_PER_LOGIN = 4

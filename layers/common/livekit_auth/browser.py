@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 ALLOWED_METHOD = "POST"
 ALLOWED_HEADERS = "Content-Type"
+SESSION_HEADERS = "Authorization, Content-Type"  # the session routes carry a Bearer token
 PREFLIGHT_MAX_AGE_SECONDS = 7200  # Chromium's ceiling
 
 # On every answer, errors included: login answers must not be cached or sniffed into HTML.
@@ -30,14 +31,16 @@ def cors_headers(origin: str | None, allowed_origins: tuple[str, ...]) -> dict[s
     return headers
 
 
-def preflight_headers(origin: str | None, allowed_origins: tuple[str, ...]) -> dict[str, str]:
-    """The answer to OPTIONS: only the one method and the one header the endpoint uses."""
+def preflight_headers(
+    origin: str | None, allowed_origins: tuple[str, ...], allowed_headers: str = ALLOWED_HEADERS
+) -> dict[str, str]:
+    """The answer to OPTIONS: only the one method and the request headers the route uses."""
     headers = cors_headers(origin, allowed_origins)
     if "Access-Control-Allow-Origin" in headers:
         headers.update(
             {
                 "Access-Control-Allow-Methods": ALLOWED_METHOD,
-                "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+                "Access-Control-Allow-Headers": allowed_headers,
                 "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_SECONDS),
             }
         )

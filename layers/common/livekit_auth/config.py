@@ -35,7 +35,21 @@ BCRYPT_ROUNDS = IntSetting("BCRYPT_ROUNDS", "BcryptRounds", 12, 10, 15)
 SECRET_MAX_AGE = IntSetting("LIVEKIT_SECRET_MAX_AGE_SECONDS", "SecretMaxAgeSeconds", 300, 0, 3600)
 LOCKOUT_THRESHOLD = IntSetting("LOCKOUT_THRESHOLD", "LockoutThreshold", 5, 2, 100)
 LOCKOUT_MAX = IntSetting("LOCKOUT_MAX_SECONDS", "LockoutMaxSeconds", 15 * 60, 1, 86400)
-INT_SETTINGS = (TOKEN_TTL, BCRYPT_ROUNDS, SECRET_MAX_AGE, LOCKOUT_THRESHOLD, LOCKOUT_MAX)
+# Sessions and the token endpoint (docs/design.md, "Sessions"). Idle expiry is at least twice the hour
+# between last-use writes (livekit_auth.sessions.LAST_USE_WRITE_SECONDS), so a session in use never idles out.
+SESSION_MAX_AGE = IntSetting("SESSION_MAX_AGE_SECONDS", "SessionMaxAgeSeconds", 30 * 86400, 3600, 365 * 86400)
+SESSION_IDLE = IntSetting("SESSION_IDLE_SECONDS", "SessionIdleSeconds", 7 * 86400, 2 * 3600, 365 * 86400)
+TOKEN_ENDPOINT_TTL = IntSetting("TOKEN_ENDPOINT_TTL_SECONDS", "TokenEndpointTtlSeconds", 600, 60, 3600)
+INT_SETTINGS = (
+    TOKEN_TTL,
+    BCRYPT_ROUNDS,
+    SECRET_MAX_AGE,
+    LOCKOUT_THRESHOLD,
+    LOCKOUT_MAX,
+    SESSION_MAX_AGE,
+    SESSION_IDLE,
+    TOKEN_ENDPOINT_TTL,
+)
 
 # Emulator runs (LOCAL_MODE, which the template never sets) may hash at bcrypt's cheapest cost, so
 # tests check behaviour quickly; benchmarks measure the deployed costs.
@@ -47,6 +61,7 @@ class TableNames:
     users: str
     channels: str
     attempts: str
+    sessions: str = ""  # only the session routes and authctl's session commands need it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,6 +82,9 @@ class Settings:
     lockout_threshold: int
     lockout_max_seconds: int
     local_mode: bool
+    session_max_age_seconds: int = SESSION_MAX_AGE.default
+    session_idle_seconds: int = SESSION_IDLE.default
+    token_endpoint_ttl_seconds: int = TOKEN_ENDPOINT_TTL.default
 
     @property
     def credentials_from_ssm(self) -> bool:
@@ -92,6 +110,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lockout_threshold=_int(env, LOCKOUT_THRESHOLD),
         lockout_max_seconds=_int(env, LOCKOUT_MAX),
         local_mode=local_mode(env),
+        session_max_age_seconds=_int(env, SESSION_MAX_AGE),
+        session_idle_seconds=_int(env, SESSION_IDLE),
+        token_endpoint_ttl_seconds=_int(env, TOKEN_ENDPOINT_TTL),
     )
 
 
@@ -110,6 +131,7 @@ def table_names(env: Mapping[str, str] | None = None) -> TableNames:
         users=env.get("USERS_TABLE", ""),
         channels=env.get("CHANNELS_TABLE", ""),
         attempts=env.get("ATTEMPTS_TABLE", ""),
+        sessions=env.get("SESSIONS_TABLE", ""),
     )
 
 

@@ -32,6 +32,33 @@ class AccountLocked(LoginRefused):
         self.retry_after_seconds = retry_after_seconds
 
 
+# Sessions and the token endpoint (livekit_auth.sessions).
+
+
+class SessionMissing(LoginRefused):
+    """No `Authorization: Bearer <session token>` header, or not one the service could have issued."""
+
+
+class SessionUnknown(LoginRefused):
+    """No such session: never opened, logged out, or revoked by an operator (indistinguishable)."""
+
+
+class SessionExpired(LoginRefused):
+    """The session ran past its absolute lifetime or sat idle too long."""
+
+
+class SessionReused(LoginRefused):
+    """A token rotated out more than the grace window ago came back: the whole session is revoked."""
+
+
+class RoomNotAllowed(LoginRefused):
+    """The requested room is not one of the user's channels (or the grant was revoked)."""
+
+
+class IdentityNotAllowed(LoginRefused):
+    """The requested participant identity is neither the user's id nor `<user_id>:<device>`."""
+
+
 class ConfigurationError(Exception):
     """The deployment is misconfigured (a missing table name, a weak secret...): a 500, logged."""
 

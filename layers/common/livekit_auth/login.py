@@ -43,6 +43,7 @@ class LoginResult:
     user_id: str
     username: str
     channels: list[ChannelToken]
+    session_generation: int = 0  # what a session opened by this login is checked against
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,8 @@ class LoginService:
             raise UserDataNotFound()
         if not memberships:
             raise NoChannels()
-        shown_name = user.display_name or username
-        channels = self._mint(pending_credentials.result(), user.user_id, shown_name, memberships)
-        return LoginResult(user.user_id, username, channels)
+        channels = self._mint(pending_credentials.result(), user.user_id, user.shown_name, memberships)
+        return LoginResult(user.user_id, username, channels, user.session_generation)
 
     def _mint(
         self, credentials: LiveKitCredentials, user_id: str, shown_name: str, memberships: list[Membership]

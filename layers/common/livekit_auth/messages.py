@@ -25,3 +25,12 @@ ROUTE_NOT_FOUND = "مسیر درخواستی یافت نشد."
 BAD_REQUEST = "درخواست نامعتبر است."
 TOO_MANY_REQUESTS = "تعداد درخواست\u200cها بیش از حد مجاز است. لطفاً بعداً دوباره تلاش کنید."
 SERVER_ERROR_DETAILS = "شناسه درخواست: {request_id}"
+
+# Sessions and the token endpoint (beyond the guide).
+INVALID_SESSION_FLAG = "مقدار session باید true یا false باشد."
+INVALID_DEVICE = "نام دستگاه نامعتبر است: متنی قابل نمایش با حداکثر ۶۴ نویسه."
+SESSION_REQUIRED = "نشست معتبر نیست یا به پایان رسیده است. لطفاً دوباره وارد شوید."
+INVALID_TOKEN_REQUEST = "درخواست توکن نامعتبر است."  # noqa: S105 - a message
+FIELD_NOT_CONFIGURABLE = "فیلد {field} را نمی\u200cتوان در درخواست تعیین کرد."
+ROOM_NOT_ALLOWED = "شما به این اتاق دسترسی ندارید."
+IDENTITY_NOT_ALLOWED = "این شناسه شرکت\u200cکننده برای شما مجاز نیست."

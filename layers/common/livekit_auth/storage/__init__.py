@@ -9,7 +9,7 @@ Split by consumer, so each reader sees only what its caller may do:
     upgrades  the login's one write: a password hash replaced by its upgrade, conditioned on the old one
     transfer  authctl export/import: whole-table reads, batched retried writes, the transfer records
 
-Users table      username (PK) -> user_id, password_hash, active, display_name?
+Users table      username (PK) -> user_id, password_hash, active, display_name?, session_generation?
 Channels table   pk, sk (single-table design)
     USER#<user_id>   PROFILE                the user's channel record: exists even with no channel
     USER#<user_id>   CHANNEL#<padded id>    a membership: channel name and grants; member_of = CHANNEL#<id>

@@ -16,6 +16,11 @@ class AccountReader:
         self._db = client
         self.tables = tables
 
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client, for the stores of other tables that work beside this one (sessions)."""
+        return self._db
+
     def get_user(self, username: str) -> User | None:
         """One strongly consistent read: a changed password or a disabled account applies at once."""
         item = call(

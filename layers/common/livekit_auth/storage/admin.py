@@ -99,14 +99,15 @@ class AdminStore(AccountReader):
             self._update_user(username, "REMOVE display_name SET updated_at = :now", {})
 
     def change_password(self, username: str, password_hash: str) -> None:
-        """The new hash and a lifted lockout in one transaction: never a new password still locked out,
-        nor a lockout lifted for the old password."""
+        """The new hash, a lifted lockout and the user's sessions revoked (session_generation + 1) in one
+        transaction: never a new password still locked out, a lockout lifted for the old password, or a
+        session opened with the old password outliving it."""
         new_hash = {
             "TableName": self.tables.users,
             "Key": {"username": {"S": username}},
-            "UpdateExpression": "SET password_hash = :value, updated_at = :now",
+            "UpdateExpression": "SET password_hash = :value, updated_at = :now ADD session_generation :one",
             "ConditionExpression": "attribute_exists(username)",
-            "ExpressionAttributeValues": {":value": {"S": password_hash}, ":now": {"S": now_iso()}},
+            "ExpressionAttributeValues": {":value": {"S": password_hash}, ":now": {"S": now_iso()}, ":one": {"N": "1"}},
         }
         forget_failures = {"TableName": self.tables.attempts, "Key": {"username": {"S": username}}}
         try:

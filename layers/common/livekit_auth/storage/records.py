@@ -14,6 +14,13 @@ class User:
     password_hash: str
     active: bool
     display_name: str | None = None  # the token's `name`; None: the username
+    # Sessions opened under an older generation are revoked (authctl user logout / disable / passwd).
+    session_generation: int = 0
+
+    @property
+    def shown_name(self) -> str:
+        """The name other participants see (the tokens' `name`): the display name, else the username."""
+        return self.display_name or self.username
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ def user_from_item(item: Item) -> User:
         user_id=item["user_id"]["S"],
         password_hash=item["password_hash"]["S"],
         active=item.get("active", {"BOOL": True})["BOOL"],
+        session_generation=int(item.get("session_generation", {"N": "0"})["N"]),
         display_name=item.get("display_name", {}).get("S"),
     )
 

@@ -1,0 +1,80 @@
+"""The function's wiring: its AWS client, its settings and the login and session services over them.
+
+Built on the first request and kept by the container (cold start pays once; a warm request pays
+nothing). The handler (app.py) reaches them as `services.configured()` and `services.session_service()`;
+tests build them with `build_*` on a clock they control.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+
+import boto3
+
+from livekit_auth.aws import CLIENT_CONFIG
+from livekit_auth.config import Settings, allowed_origins, load_settings, require_function_settings
+from livekit_auth.credentials import livekit_credentials
+from livekit_auth.login import LoginPolicy, LoginService
+from livekit_auth.password_upgrades import PasswordUpgrader
+from livekit_auth.passwords import dummy_hash
+from livekit_auth.sessions import SessionPolicy, SessionService
+from livekit_auth.storage.accounts import AccountReader
+from livekit_auth.storage.attempts import LoginThrottle
+from livekit_auth.storage.sessions import SessionStore
+from livekit_auth.storage.upgrades import HashUpgrades
+
+dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
+
+
+@functools.cache
+def configured() -> tuple[Settings, LoginService]:
+    """Settings and the login service, built on the first request and kept by the container."""
+    settings = require_function_settings(load_settings())
+    return settings, build_service(settings)
+
+
+def build_service(settings: Settings, clock: Callable[[], float] = time.time) -> LoginService:
+    """The login service over the function's own clients; tests hand it a clock they control."""
+    throttle = LoginThrottle(
+        dynamodb,
+        settings.tables.attempts,
+        threshold=settings.lockout_threshold,
+        max_lock_seconds=settings.lockout_max_seconds,
+    )
+    dummy_hash(settings.bcrypt_rounds)  # now, so no login pays for it
+    return LoginService(
+        AccountReader(dynamodb, settings.tables),
+        throttle,
+        credentials=lambda: livekit_credentials(settings),
+        policy=LoginPolicy(bcrypt_rounds=settings.bcrypt_rounds, token_ttl_seconds=settings.token_ttl_seconds),
+        clock=clock,
+        upgrader=PasswordUpgrader(HashUpgrades(dynamodb, settings.tables.users), settings.bcrypt_rounds),
+    )
+
+
+@functools.cache
+def session_service() -> SessionService:
+    """The session routes' service, built on first use beside the login's."""
+    return build_session_service(configured()[0])
+
+
+def build_session_service(settings: Settings, clock: Callable[[], float] = time.time) -> SessionService:
+    """Sessions over the function's own clients; tests hand it a clock they control."""
+    return SessionService(
+        SessionStore(dynamodb, settings.tables.sessions),
+        AccountReader(dynamodb, settings.tables),
+        credentials=lambda: livekit_credentials(settings),
+        policy=SessionPolicy.from_settings(settings),
+        default_server_url=settings.livekit_url,
+        clock=clock,
+    )
+
+
+def cors_allowlist() -> tuple[str, ...]:
+    """The origins CORS admits; a misconfigured function still answers its 500 with the right CORS headers."""
+    try:
+        return configured()[0].allowed_origins
+    except Exception:
+        return allowed_origins()

@@ -1,0 +1,233 @@
+"""Sessions: a login opens one, and its opaque token then buys short LiveKit tokens without the password.
+
+Lifecycle (docs/design.md, "Sessions"): a login with `"session": true` opens a session; the token
+endpoint mints one short LiveKit token per call, re-reading the user and their memberships each time;
+refresh rotates the session token (the old one keeps working ROTATION_GRACE_SECONDS, and coming back
+after that revokes the whole session); logout ends it. Sessions end at an absolute age and after an
+idle time, both checked here on every call (TTL only cleans up). No bcrypt and no lockout: the
+password was checked once, when the session was opened.
+
+AWS cost of a token: the session and token items in one BatchGetItem, then the user read, the
+memberships Query and (at most once an hour) the last-use write side by side: two round trips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from livekit_auth.config import Settings
+from livekit_auth.errors import (
+    AccountInactive,
+    IdentityNotAllowed,
+    NoChannels,
+    RoomNotAllowed,
+    SessionExpired,
+    SessionMissing,
+    SessionReused,
+    SessionUnknown,
+    UserDataNotFound,
+)
+from livekit_auth.login import LoginResult
+from livekit_auth.storage.accounts import AccountReader
+from livekit_auth.storage.records import Membership, User
+from livekit_auth.storage.sessions import SessionRecord, SessionStore
+from livekit_auth.tokens import LiveKitCredentials, VideoGrant, mint_token, room_name
+
+ROTATION_GRACE_SECONDS = 30  # two tabs refreshing at once both keep working
+LAST_USE_WRITE_SECONDS = 3600  # last use is written at most this often per session
+SESSION_ID_BYTES = 16
+SECRET_BYTES = 32  # 256 bits from the OS CSPRNG
+TOKEN_PATTERN = re.compile(r"([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")  # token_urlsafe of 16 and 32 bytes
+DEVICE_IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the <device> of `<user_id>:<device>`
+
+# Beside the memberships Query: the user read, the last-use write, the credentials (on a cold start).
+_side_by_side = ThreadPoolExecutor(max_workers=3, thread_name_prefix="session-io")
+
+
+def token_hash(token: str) -> str:
+    """What is stored instead of the token: its SHA-256, hex.
+
+    A fast hash is enough here, unlike for passwords: the token carries 256 random bits, so nobody
+    can guess their way back from a leaked hash, and a slow hash (bcrypt) would only cost every
+    token call. Unsalted on purpose, so the hash itself is the lookup key.
+    """
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def new_session_token(session_id: str) -> str:
+    return f"{session_id}.{secrets.token_urlsafe(SECRET_BYTES)}"
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    max_age_seconds: int
+    idle_seconds: int
+    token_ttl_seconds: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SessionPolicy:
+        return cls(settings.session_max_age_seconds, settings.session_idle_seconds, settings.token_endpoint_ttl_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSession:
+    """What the client keeps: the opaque token, and when the session ends at the latest."""
+
+    token: str
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """A session the presented token opened: the stored record and which token it was."""
+
+    record: SessionRecord
+    token_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantToken:
+    server_url: str
+    token: str
+    room: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SessionService:
+    """The session use case over its store and the account reader; the clock is the tests' to set."""
+
+    store: SessionStore
+    accounts: AccountReader
+    credentials: Callable[[], LiveKitCredentials]
+    policy: SessionPolicy
+    default_server_url: str
+    clock: Callable[[], float] = time.time
+
+    def open(self, login: LoginResult, *, server_url: str | None, device: str | None) -> IssuedSession:
+        """A new session for a login that just succeeded."""
+        now = int(self.clock())
+        session_id = secrets.token_urlsafe(SESSION_ID_BYTES)
+        token = new_session_token(session_id)
+        record = SessionRecord(
+            session_id=session_id,
+            user_id=login.user_id,
+            username=login.username,
+            generation=login.session_generation,
+            device=device,
+            server_url=server_url,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + self.policy.max_age_seconds,
+        )
+        self.store.create(record, token_hash(token))
+        return IssuedSession(token, record.expires_at)
+
+    def authenticate(self, token: str | None) -> OpenSession:
+        """The session the token belongs to, or a refusal. A rotated-out token presented after the grace
+        window means the family was copied: the session is revoked."""
+        if not token:
+            raise SessionMissing()
+        if not TOKEN_PATTERN.fullmatch(token):
+            raise SessionUnknown()
+        now = self.clock()
+        presented = token_hash(token)
+        record, token_item = self.store.get(token.split(".", 1)[0], presented)
+        if record is None or token_item is None:
+            raise SessionUnknown()
+        if token_item.rotated_at is not None and now > token_item.rotated_at + ROTATION_GRACE_SECONDS:
+            self.store.delete(record.session_id)
+            raise SessionReused()
+        if now >= record.expires_at or now >= record.last_used_at + self.policy.idle_seconds:
+            raise SessionExpired()
+        return OpenSession(record, presented)
+
+    def participant_token(
+        self, session: OpenSession, requested_room: str | None, requested_identity: str | None
+    ) -> ParticipantToken:
+        """One LiveKit token for one of the user's channels, as they stand now."""
+        record = session.record
+        identity = self._identity(record, requested_identity)
+        now = self.clock()
+        pending: list[Future] = []
+        if now >= record.last_used_at + LAST_USE_WRITE_SECONDS:
+            due = int(now) - LAST_USE_WRITE_SECONDS
+            pending.append(_side_by_side.submit(self.store.touch, record.session_id, int(now), due))
+        pending_user = _side_by_side.submit(self.accounts.get_user, record.username)
+        pending_credentials = _side_by_side.submit(self.credentials)
+        pending += [pending_user, pending_credentials]
+        try:
+            memberships = self.accounts.get_memberships(record.user_id)
+        finally:
+            wait(pending)
+        for done in pending:
+            done.result()
+        user = self._check_user(record, pending_user.result())
+        membership = self._membership(requested_room, memberships)
+        room = room_name(membership.channel_id)
+        grant = VideoGrant(room, membership.can_publish, membership.can_subscribe, membership.can_publish_data)
+        token = mint_token(
+            credentials=pending_credentials.result(),
+            identity=identity,
+            display_name=user.shown_name,
+            grant=grant,
+            issued_at=int(now),
+            ttl_seconds=self.policy.token_ttl_seconds,
+        )
+        return ParticipantToken(record.server_url or self.default_server_url, token, room, user.shown_name)
+
+    def refresh(self, session: OpenSession) -> IssuedSession:
+        """A new token for the same session (same absolute expiry); the presented one enters its grace window."""
+        record = session.record
+        self._check_user(record, self.accounts.get_user(record.username))
+        token = new_session_token(record.session_id)
+        if not self.store.rotate(record, session.token_hash, token_hash(token), int(self.clock())):
+            raise SessionUnknown()  # logged out or revoked meanwhile
+        return IssuedSession(token, record.expires_at)
+
+    def log_out(self, session: OpenSession) -> None:
+        self.store.delete(session.record.session_id)
+
+    # ---- the rules ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _identity(record: SessionRecord, requested: str | None) -> str:
+        """The user's id (absent, or asked for by name), or `<user_id>:<device>` so two devices of one user
+        can share a room; anything else is refused."""
+        if requested is None or requested == record.user_id:
+            return record.user_id
+        device = requested.removeprefix(f"{record.user_id}:")
+        if device != requested and DEVICE_IDENTITY.fullmatch(device):
+            return requested
+        raise IdentityNotAllowed()
+
+    @staticmethod
+    def _check_user(record: SessionRecord, user: User | None) -> User:
+        """The account as it stands now, unless gone or replaced, disabled, or its sessions revoked."""
+        if user is None or user.user_id != record.user_id:
+            raise SessionUnknown()
+        if not user.active:
+            raise AccountInactive()
+        if user.session_generation != record.generation:
+            raise SessionUnknown()
+        return user
+
+    @staticmethod
+    def _membership(requested_room: str | None, memberships: list[Membership] | None) -> Membership:
+        """The requested room's membership; with no room, the user's first channel by channel id."""
+        if memberships is None:
+            raise UserDataNotFound()
+        if not memberships:
+            raise NoChannels()
+        if not requested_room:
+            return min(memberships, key=lambda membership: membership.channel_id)
+        for membership in memberships:
+            if room_name(membership.channel_id) == requested_room:
+                return membership
+        raise RoomNotAllowed()

@@ -1,0 +1,109 @@
+"""Sessions over real HTTP on the local stack (`make run`): the banner's session line, the token endpoint,
+refresh, logout, CORS preflights and authctl --local."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from livekit.api import TokenVerifier
+
+from livekit_auth import messages
+from tests.support.settings import BCRYPT_ROUNDS
+from tools.admin import authctl
+from tools.local import stack as local_stack
+from tools.local.api_gateway import LOGIN_PATH, LOGOUT_PATH, REFRESH_PATH, TOKEN_PATH, TOKEN_RESOURCE
+from tools.local.demo_data import DEMO, DEMO_PASSWORD
+
+TIMEOUT = 10
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[local_stack.LocalStack]:
+    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
+    yield running
+    running.stop()
+
+
+def url(stack: local_stack.LocalStack, path: str) -> str:
+    return stack.api_url.removesuffix(LOGIN_PATH) + path
+
+
+def open_session(stack, device: str = "e2e") -> dict:
+    body = {"username": DEMO.username, "password": DEMO_PASSWORD, "session": True, "device": device}
+    answer = requests.post(stack.api_url, json=body, timeout=TIMEOUT)
+    assert answer.status_code == 200
+    return answer.json()["session"]
+
+
+def post(stack, path: str, token: str | None, **kwargs) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.post(url(stack, path), headers=headers, timeout=TIMEOUT, **kwargs)
+
+
+def test_the_banners_session_line_opens_a_session_and_fetches_a_token(stack):
+    banner = stack.log_path.read_text(encoding="utf-8")
+    (line,) = [line for line in banner.splitlines() if line.startswith("  a session: ")]
+    completed = subprocess.run(  # noqa: S603 - the banner's own command line, as a reader would paste it
+        ["/bin/bash", "-c", line.removeprefix("  a session: ")], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    body = json.loads(completed.stdout)
+    assert body["room_name"] == "channel-1234567"
+    claims = TokenVerifier(local_stack.DEV_API_KEY, local_stack.DEV_API_SECRET).verify(body["participant_token"])
+    assert claims.name == DEMO.username
+
+
+def test_token_refresh_and_logout_over_http(stack):
+    session = open_session(stack)
+    for path in (TOKEN_PATH, TOKEN_RESOURCE):  # with and without the trailing slash
+        answer = post(stack, path, session["token"], json={"room_name": "channel-7654321"})
+        assert answer.status_code == 201
+        assert answer.json()["room_name"] == "channel-7654321"
+        assert answer.headers["Cache-Control"] == "no-store"
+    empty = post(stack, TOKEN_PATH, session["token"])  # no body, no content type
+    assert empty.status_code == 201
+
+    renewed = post(stack, REFRESH_PATH, session["token"])
+    assert renewed.status_code == 200
+    assert renewed.json()["expires_at"] == session["expires_at"]
+    assert post(stack, TOKEN_PATH, renewed.json()["token"], json={}).status_code == 201
+
+    assert post(stack, LOGOUT_PATH, renewed.json()["token"]).status_code == 204
+    refused = post(stack, TOKEN_PATH, renewed.json()["token"], json={})
+    assert (refused.status_code, refused.json()) == (401, {"error": messages.SESSION_REQUIRED})
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("path", [TOKEN_PATH, REFRESH_PATH, LOGOUT_PATH])
+def test_session_preflights_allow_the_authorization_header(stack, path):
+    answer = requests.options(
+        url(stack, path),
+        headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"},
+        timeout=TIMEOUT,
+    )
+    assert answer.status_code == 204
+    assert answer.headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
+    assert answer.headers["Access-Control-Allow-Methods"] == "POST"
+
+
+def test_the_logins_preflight_is_unchanged(stack):
+    answer = requests.options(stack.api_url, headers={"Origin": "https://app.example.com"}, timeout=TIMEOUT)
+    assert answer.headers["Access-Control-Allow-Headers"] == "Content-Type"
+
+
+def test_authctl_local_lists_and_ends_sessions(stack, monkeypatch, capsys):
+    token = open_session(stack, device="authctl-e2e")["token"]
+    monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+
+    assert authctl.main(["--local", "user", "sessions", DEMO.username]) == 0
+    assert "authctl-e2e\t" in capsys.readouterr().out
+    assert authctl.main(["--local", "user", "logout", DEMO.username]) == 0
+    assert post(stack, TOKEN_PATH, token, json={}).status_code == 401

@@ -1,0 +1,84 @@
+"""The pieces of sessions that need no AWS: tokens and their hashes, the Bearer header, CORS, the template."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from livekit_auth import browser
+from livekit_auth.config import SESSION_IDLE, TOKEN_ENDPOINT_TTL, load_settings
+from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, SECRET_BYTES, TOKEN_PATTERN, new_session_token, token_hash
+from session_inputs import bearer_token
+from tools.ci.cfn_template import load_template, table_specs
+from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
+
+ALLOWLIST = ("https://app.example.com",)
+
+
+def test_a_session_token_carries_256_random_bits_after_its_id():
+    token = new_session_token("s" * 22)
+    assert TOKEN_PATTERN.fullmatch(token)
+    secret = token.split(".", 1)[1]
+    assert len(base64.urlsafe_b64decode(secret + "=")) == SECRET_BYTES >= 32
+    assert new_session_token("s" * 22) != token
+
+
+def test_only_the_sha256_of_a_token_is_stored():
+    assert token_hash("abc.def") == hashlib.sha256(b"abc.def").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer abc.def", "abc.def"),
+        ("bearer   abc.def ", "abc.def"),
+        ("BEARER abc", "abc"),
+        ("Basic abc", None),
+        ("Bearer", None),
+        ("Bearer ", None),
+        ("", None),
+        ("abc.def", None),
+    ],
+)
+def test_bearer_token(header, token):
+    event = proxy_event("POST", "/api/auth/token/", resource=TOKEN_RESOURCE, headers={"Authorization": header})
+    assert bearer_token(APIGatewayProxyEvent(event)) == token
+
+
+def test_session_preflights_allow_authorization_and_the_logins_stays_content_type_only():
+    assert browser.preflight_headers(ALLOWLIST[0], ALLOWLIST, browser.SESSION_HEADERS)[
+        "Access-Control-Allow-Headers"
+    ] == ("Authorization, Content-Type")
+    assert browser.preflight_headers(ALLOWLIST[0], ALLOWLIST)["Access-Control-Allow-Headers"] == "Content-Type"
+    assert browser.preflight_headers("https://evil.example", ALLOWLIST, browser.SESSION_HEADERS) == {"Vary": "Origin"}
+
+
+def test_session_defaults():
+    settings = load_settings({})
+    assert settings.session_max_age_seconds == 30 * 86400
+    assert settings.session_idle_seconds == 7 * 86400
+    assert settings.token_endpoint_ttl_seconds == TOKEN_ENDPOINT_TTL.default == 600
+
+
+def test_idle_expiry_cannot_be_shorter_than_two_last_use_intervals():
+    """Otherwise a session used steadily could idle out between two recorded uses."""
+    assert SESSION_IDLE.low >= 2 * LAST_USE_WRITE_SECONDS
+
+
+def test_the_sessions_table_expires_items_through_ttl_and_indexes_sessions_by_user():
+    spec = next(spec for spec in table_specs() if spec.logical_id == "SessionsTable")
+    assert spec.env_var == "SESSIONS_TABLE"
+    assert spec.ttl_attribute == "expires_at"
+    (index,) = spec.properties["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "ByUser"
+    assert [key["AttributeName"] for key in index["KeySchema"]] == ["user_id", "created_at"]
+
+
+def test_the_function_gets_the_sessions_table_and_the_outputs_name_it():
+    template = load_template()
+    variables = template["Resources"]["AuthClientFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["SESSIONS_TABLE"] == {"Ref": "SessionsTable"}
+    assert template["Outputs"]["TokenEndpointUrl"]["Value"]["Fn::Sub"].endswith("/api/auth/token/")
