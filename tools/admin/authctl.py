@@ -223,7 +223,7 @@ def read_password(from_stdin: bool) -> str:
         password = getpass.getpass("New password: ")
         if getpass.getpass("Repeat the password: ") != password:
             raise UsageError("the two passwords differ")
-    check_new_password(password)  # UnusablePassword: too short, over 72 bytes, or not Unicode text
+    check_new_password(password)  # UnusablePassword: too short, over passwords.MAX_PASSWORD_BYTES, or not Unicode text
     return password
 
 

@@ -1,8 +1,8 @@
 """Median bcrypt check time per cost on this machine: the figure behind BcryptRounds and MemorySize.
 
 A login costs one bcrypt check whatever the outcome, so the cost sets the floor of every login's
-latency and how many logins one vCPU serves. Lambda at 1769 MB is one full vCPU; compare with this
-machine's CPU before carrying the figures over. Usage: python -m tools.bench.bcrypt_cost
+latency and how many logins one vCPU serves. The function's MemorySize (template.yaml) is one full
+vCPU; compare with this machine's CPU before carrying the figures over. Usage: python -m tools.bench.bcrypt_cost
 """
 
 from __future__ import annotations

@@ -215,7 +215,7 @@ def bodies(draw: st.DrawFn) -> tuple[str | None, bool, Any]:
         raw = draw(hostile_text)
     elif kind == "bytes":
         raw = draw(st.binary(max_size=64))
-    elif kind == "huge":  # around the 16 KiB limit
+    elif kind == "huge":  # around the handler's MAX_BODY_BYTES
         raw = json.dumps({"username": "a" * draw(st.integers(16_000, 40_000)), "password": "x"})
     elif kind == "nested":
         depth = draw(st.integers(500, 16_000))

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from livekit.api import TokenVerifier
 
-REQUEST_TIMEOUT_SECONDS = 30  # above the function's 20 s timeout: a slow cold start is not a failure
+REQUEST_TIMEOUT_SECONDS = 30  # above the function's Timeout (template.yaml): a slow cold start is not a failure
 REQUIRED_ENV = ("SMOKE_API_URL", "SMOKE_USERNAME", "SMOKE_PASSWORD", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
 
 

@@ -19,7 +19,7 @@ _DUMMY_HASH_COST_12 = b"$2b$12$Kug9lGs4GR1Ztn37W6Wg2.BDRzO4qo32BZU0p0tjmPmoz1jRB
 
 
 class UnusablePassword(ValueError):
-    """A password that cannot be stored: empty, too short to set, over 72 bytes, or not encodable as UTF-8."""
+    """A password that cannot be stored: empty, too short to set, over MAX_PASSWORD_BYTES, or not encodable as UTF-8."""
 
 
 def encode_password(password: str) -> bytes:
