@@ -83,7 +83,7 @@ export class LiveKitAuthClient {
    *
    * `device` labels the session in `authctl user sessions` and makes the participant identity
    * `<user_id>:<device>`, so two devices of one user can sit in the same room; for that it must be
-   * letters, digits, `_` or `-` (at most 64). `serverUrl` is the guide's optional `server_url`.
+   * letters, digits, `_` or `-` (the server's sessions.DEVICE_IDENTITY). `serverUrl` is the guide's optional `server_url`.
    */
   async login({ username, password, device, serverUrl } = {}) {
     const body = { username, password, session: true };
