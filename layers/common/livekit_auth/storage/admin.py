@@ -38,7 +38,7 @@ from livekit_auth.storage.records import (
 
 
 class AdminStore(AccountReader):
-    """The three tables as an operator sees them; reads as the login does, plus every change."""
+    """Users, channels and attempts as an operator sees them (sessions: SessionAdmin); reads, and every change."""
 
     # ---- users -----------------------------------------------------------------------------------
 
