@@ -274,3 +274,51 @@ def test_running_the_import_again_never_brings_an_old_hash_back(authctl_without_
     assert "md5@example.com (md5 hash not kept)" not in again.out, "no longer locked"
     assert stored_hash(store, "pbkdf2@example.com") == upgraded
     assert attempt_login("md5@example.com", "reset by support").status == 200
+
+
+def test_hashes_too_cheap_or_too_dear_to_check_are_imported_locked(authctl_without_demo, tmp_path, store):
+    """A crafted 1-iteration PBKDF2 hash (guessed at once from a leaked table) and huge costs (a login
+    that burns the function's timeout) are not kept: the accounts are listed and cannot log in."""
+    tail = "abcdefghijklmnopqrstuv" + "A" * 31
+    crafted = {
+        "one-iteration@example.com": (pbkdf2("guess me", iterations=1), "pbkdf2_sha256_too_few_iterations"),
+        "huge-count@example.com": ("pbkdf2_sha256$999999999$salt$aGFzaA==", "pbkdf2_sha256_too_many_iterations"),
+        "huge-cost@example.com": (f"bcrypt$$2b$31${tail}", "bcrypt_cost_too_high"),
+    }
+    path = tmp_path / "crafted.json"
+    path.write_text(dumpdata(*(django_user(pk, name, made) for pk, (name, (made, _)) in enumerate(crafted.items()))))
+
+    # When
+    imported = authctl_without_demo("import", str(path))
+
+    # Then
+    assert imported.code == 0, imported.out + imported.err
+    assert f"{len(crafted)} account(s) cannot log in until `authctl user passwd`" in imported.out
+    for username, (made, reason) in crafted.items():
+        assert f"  {username} ({reason} hash not kept)" in imported.out
+        assert stored_hash(store, username) == "!weak:" + reason
+        assert made not in imported.out + imported.err
+    assert attempt_login("one-iteration@example.com", "guess me").status == 401
+
+
+def test_running_the_import_again_never_brings_back_a_native_bcrypt_hash_of_another_cost(
+    authctl_without_demo, tmp_path, store
+):
+    """Native bcrypt from Django at another cost is older than `user passwd`'s hash, like Django's own formats."""
+    # Given: a user imported with native bcrypt at another cost, then reset by support
+    path = tmp_path / "native.json"
+    path.write_text(dumpdata(django_user(1, "native@example.com", native_bcrypt("the old one", 5, "$2a$"))))
+    assert authctl_without_demo("import", str(path)).code == 0
+    assert authctl_without_demo("channel", "add", CHANNEL, "Lobby").code == 0
+    assert authctl_without_demo("grant", "native@example.com", CHANNEL).code == 0
+    reset = authctl_without_demo("user", "passwd", "native@example.com", "--password-stdin", stdin="reset by support")
+    assert reset.code == 0, reset.err
+
+    # When
+    again = authctl_without_demo("import", str(path))
+
+    # Then: the reset stands, and the old password stays refused
+    assert again.code == 0, again.out
+    assert "1 user(s) keep their bcrypt hash over the file's older format" in again.out
+    assert attempt_login("native@example.com", "reset by support").status == 200
+    assert attempt_login("native@example.com", "the old one").status == 401

@@ -48,7 +48,7 @@ def test_with_powertools_debug_switches_on_the_logs_hold_no_password_secret_hash
     assert "DEBUG" in everything  # Powertools' own debug lines were written
     ran = json.loads(report.read_text())
     assert len(completed.stdout.splitlines()) > len(ran["statuses"])  # the function's output was captured
-    assert {200, 401, 403, 404, 429, 500} <= set(ran["statuses"])
+    assert {200, 201, 204, 401, 403, 404, 429, 500} <= set(ran["statuses"])
     leaked = sorted(secret[:6] + "..." for secret in ran["secrets"] if secret in everything)
     assert leaked == []
     assert not BCRYPT_HASH.search(everything)
@@ -81,11 +81,45 @@ def main(report_path: str) -> None:
         demo_data.seed(store, fake_aws.BCRYPT_ROUNDS)
         threshold = load_settings().lockout_threshold
         attempts = Attempts(call_handler, threshold, secrets={fake_aws.API_SECRET})
+        session_secrets, session_statuses = use_every_session_route()  # first: the attempts end without SSM
         run_every_kind_of_attempt(attempts, store)
-        secrets = attempts.secrets | stored_hashes(store) - {"not-a-bcrypt-hash"}
-        Path(report_path).write_text(
-            json.dumps({"secrets": sorted(secrets), "statuses": sorted(set(attempts.expected_status.values()))})
-        )
+        secrets = attempts.secrets | session_secrets | stored_hashes(store) - {"not-a-bcrypt-hash"}
+        statuses = set(attempts.expected_status.values()) | session_statuses
+        Path(report_path).write_text(json.dumps({"secrets": sorted(secrets), "statuses": sorted(statuses)}))
+
+
+def use_every_session_route() -> tuple[set[str], set[int]]:
+    """A login opening a session, then the token, refresh and logout routes with its Bearer token (their
+    headers and bodies are what debug mode would print); the secrets involved and the statuses seen."""
+    from livekit_auth.sessions import token_hash
+    from tests.support.handler import call_handler, login_event
+    from tests.support.sessions import session_event
+    from tools.local.api_gateway import LOGOUT_RESOURCE, REFRESH_RESOURCE, TOKEN_RESOURCE
+    from tools.local.demo_data import DEMO, DEMO_PASSWORD
+
+    secrets: set[str] = set()
+    statuses: set[int] = set()
+
+    def send(event: dict, expected: int) -> dict:
+        answer = call_handler(event)
+        assert answer.status == expected, answer.body
+        statuses.add(answer.status)
+        return answer.body or {}
+
+    def remembered(token: str) -> str:
+        secrets.update({token, token.rsplit(".", 1)[-1], token_hash(token), f"Bearer {token}"})
+        return token
+
+    login = login_event({"username": DEMO.username, "password": DEMO_PASSWORD, "session": True, "device": "debug"})
+    opened = send(login, 200)
+    session = remembered(opened["session"]["token"])
+    for channel in opened["tokens"].values():
+        remembered(channel["token"])
+    remembered(send(session_event(TOKEN_RESOURCE, session, {"room_name": "channel-7654321"}), 201)["participant_token"])
+    renewed = remembered(send(session_event(REFRESH_RESOURCE, session, raw=""), 200)["token"])
+    send(session_event(TOKEN_RESOURCE, renewed.split(".")[0] + ".not-the-secret", {}), 401)
+    send(session_event(LOGOUT_RESOURCE, renewed), 204)
+    return secrets, statuses
 
 
 if __name__ == "__main__":

@@ -293,7 +293,7 @@ def test_refusals_are_named_by_line_with_a_reason_and_never_show_the_hash(authct
 
 def test_an_interrupted_import_completes_when_run_again(authctl_without_demo, tmp_path, dynamodb_client, no_backoff):
     # Given: an import whose third batch (of users) fails
-    users = [{"kind": "user", "username": f"user{n}@example.com", "password_hash": pbkdf2("pw", 1)} for n in range(60)]
+    users = [{"kind": "user", "username": f"user{n}@example.com", "password_hash": pbkdf2("pw")} for n in range(60)]
     channels = [{"kind": "channel", "channel_id": n, "name": f"c{n}"} for n in (1, 2)]
     grants = [{"kind": "grant", "username": user["username"], "channel_id": 1} for user in users]
     (tmp_path / "big.jsonl").write_text("".join(json.dumps(line) + "\n" for line in users + channels + grants))
@@ -316,7 +316,7 @@ def test_an_interrupted_import_completes_when_run_again(authctl_without_demo, tm
 
 def test_throttled_batches_are_retried(authctl_without_demo, tmp_path, store, no_backoff):
     # Given: DynamoDB throttles the first five batch writes
-    users = [{"kind": "user", "username": f"t{n}@example.com", "password_hash": pbkdf2("pw", 1)} for n in range(3)]
+    users = [{"kind": "user", "username": f"t{n}@example.com", "password_hash": pbkdf2("pw")} for n in range(3)]
     (tmp_path / "few.jsonl").write_text("".join(json.dumps(line) + "\n" for line in users))
     with failing_batch_writes("ProvisionedThroughputExceededException", times=5) as calls:
         # When
@@ -330,7 +330,7 @@ def test_throttled_batches_are_retried(authctl_without_demo, tmp_path, store, no
 
 def test_stdin_and_a_progress_bar_on_a_terminal(authctl_without_demo, tmp_path):
     # Given
-    line = {"kind": "user", "username": "piped@example.com", "password_hash": pbkdf2("pw", 1)}
+    line = {"kind": "user", "username": "piped@example.com", "password_hash": pbkdf2("pw")}
 
     # When: read from stdin, with stderr not a terminal
     run = authctl_without_demo("import", "-", stdin=json.dumps(line) + "\n")

@@ -17,8 +17,11 @@ from typing import Any
 
 import bcrypt
 
+from livekit_auth import legacy_hashes
+
 DJANGO_BCRYPT_ROUNDS = 5  # Django's default is 12; any cost verifies alike, a cheap one keeps tests fast
-DJANGO_PBKDF2_ITERATIONS = 1000  # Django 6.0's default is 1,200,000 (docs/migration.md); the count is in the hash
+# The fewest iterations kept (Django 1.4's default; 6.0's is 1,200,000): cheap, and the count is in the hash.
+DJANGO_PBKDF2_ITERATIONS = legacy_hashes.PBKDF2_ITERATIONS.start
 
 
 def django_salt() -> str:

@@ -94,3 +94,49 @@ def test_garbage_is_no_known_format():
     for value in ("plain text", "pbkdf2_sha256$0$salt$aGFzaA==", "bcrypt$not-bcrypt"):
         with pytest.raises(legacy_hashes.UnknownHashFormat):
             legacy_hashes.format_name(value)
+
+
+# ---- costs an imported hash may carry ---------------------------------------------------------------------
+
+FAKE_DIGEST = "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g="
+BCRYPT_TAIL = "abcdefghijklmnopqrstuv" + "A" * 31  # 22 characters of salt, 31 of checksum: the shape only
+TOO_MANY = legacy_hashes.PBKDF2_ITERATIONS.stop
+
+
+@pytest.mark.parametrize(
+    ("encoded", "name"),
+    [
+        (pbkdf2(PASSWORD, iterations=1), "pbkdf2_sha256_too_few_iterations"),
+        (pbkdf2(PASSWORD, iterations=legacy_hashes.PBKDF2_ITERATIONS.start - 1), "pbkdf2_sha256_too_few_iterations"),
+        (pbkdf2(PASSWORD, iterations=1, algorithm="pbkdf2_sha1"), "pbkdf2_sha1_too_few_iterations"),
+        (f"pbkdf2_sha256${TOO_MANY}$salt${FAKE_DIGEST}", "pbkdf2_sha256_too_many_iterations"),
+        (f"pbkdf2_sha256$9999999999$salt${FAKE_DIGEST}", "pbkdf2_sha256_too_many_iterations"),
+        (f"$2b${legacy_hashes.MAX_BCRYPT_COST + 1}${BCRYPT_TAIL}", "bcrypt_cost_too_high"),
+        (f"$2a$31${BCRYPT_TAIL}", "bcrypt_cost_too_high"),
+        (f"bcrypt$$2b$31${BCRYPT_TAIL}", "bcrypt_cost_too_high"),
+        (f"bcrypt_sha256$$2b$20${BCRYPT_TAIL}", "bcrypt_cost_too_high"),
+    ],
+)
+def test_a_hash_too_cheap_to_keep_or_too_dear_to_check_is_never_verified(encoded, name, monkeypatch, bcrypt_checks):
+    """A crafted `pbkdf2_sha256$1$...` would be an account a leaked table gives away at once; a huge count
+    or cost would make each login of that account burn the function's whole timeout."""
+    derivations = []
+    monkeypatch.setattr(legacy_hashes.hashlib, "pbkdf2_hmac", lambda *args: derivations.append(args) or b"")
+    # Then: the import drops it (a locked marker naming why), and a login that meets it runs no derivation
+    assert legacy_hashes.unkept_format(encoded) == name
+    assert legacy_hashes.format_name(encoded) == name
+    with pytest.raises(ValueError, match="cannot be checked"):
+        verify_password(PASSWORD, encoded, BCRYPT_ROUNDS)
+    assert (derivations, bcrypt_checks.count) == ([], 0)
+
+
+def test_the_cost_bounds_take_every_django_default_and_every_configurable_bcrypt_cost():
+    from livekit_auth.config import BCRYPT_ROUNDS as ROUNDS_SETTING
+
+    assert legacy_hashes.PBKDF2_ITERATIONS.start == 10_000  # Django 1.4's, the lowest it ever shipped
+    assert 1_200_000 in legacy_hashes.PBKDF2_ITERATIONS  # Django 6.0's
+    assert verify_password(PASSWORD, native_bcrypt(PASSWORD, 4), BCRYPT_ROUNDS)
+    assert legacy_hashes.unkept_format(f"$2b${ROUNDS_SETTING.high}${BCRYPT_TAIL}") is None
+    for count in (legacy_hashes.PBKDF2_ITERATIONS.start, 20_000):
+        assert legacy_hashes.unkept_format(pbkdf2(PASSWORD, iterations=count)) is None
+        assert verify_password(PASSWORD, pbkdf2(PASSWORD, iterations=count), BCRYPT_ROUNDS)

@@ -208,7 +208,7 @@ class Planner:
     def user(self, user: IncomingUser, existing: Item | None, *, has_profile: bool) -> None:
         record, plan, tables = user.record, self.plan, self.store.tables
         current = user_from_item(existing, channel_record=has_profile) if existing else None
-        if current and downgrade(current.password_hash, record.password_hash):
+        if current and downgrade(current.password_hash, record.password_hash, self.rounds):
             record = replace(record, password_hash=current.password_hash)
             plan.kept.append(record.username)
         elif user.locked:
@@ -303,13 +303,16 @@ class Planner:
         self.plan.count("grant", "updated" if changed else "unchanged", label, ", ".join(changed))
 
 
-def downgrade(stored: str, imported: str) -> bool:
+def downgrade(stored: str, imported: str, rounds: int) -> bool:
     """Whether `imported` would replace bcrypt made here (an upgrade on login, `user passwd`) by an older format.
 
     Re-running a Django import after users logged in or had their password reset must not bring the
-    old hash (and with it, after a reset, the old password) back.
+    old hash (and with it, after a reset, the old password) back: not a non-bcrypt one over any bcrypt,
+    nor native bcrypt of another cost (or $2a$/$2y$) over the $2b$ at `rounds` that this service makes.
     """
-    return stored.startswith("$2") and not imported.startswith("$2")
+    made_here = stored.startswith(legacy_hashes.NATIVE_PREFIX) and legacy_hashes.is_current(stored, rounds)
+    older = not (imported.startswith(legacy_hashes.NATIVE_PREFIX) and legacy_hashes.is_current(imported, rounds))
+    return (stored.startswith("$2") and not imported.startswith("$2")) or (made_here and older)
 
 
 # ---- import: the command ---------------------------------------------------------------------------------

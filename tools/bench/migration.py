@@ -66,7 +66,7 @@ def legacy_check_figures(repeats: int) -> None:
 
 
 def dumpdata(users: int) -> str:
-    stored = django_pbkdf2(BENCH_PASSWORD, 1000)
+    stored = django_pbkdf2(BENCH_PASSWORD, legacy_hashes.PBKDF2_ITERATIONS.start)
     entries = [
         {
             "model": "auth.user",

@@ -11,7 +11,9 @@ replaces it with native bcrypt at BCRYPT_ROUNDS (livekit_auth.password_upgrades)
                          passwords, and weak formats whose hash is dropped on import)
 
 Weak formats (unsalted or salted MD5/SHA1, crypt) and ones this layer cannot check (argon2, scrypt)
-are never verified: the import replaces them by a locked marker that names the format.
+are never verified: the import replaces them by a locked marker that names the format. So are hashes
+whose cost lies outside PBKDF2_ITERATIONS or above MAX_BCRYPT_COST: a crafted `pbkdf2_sha256$1$...`
+would be an account a leaked table gives away at once, a huge count a login that burns the timeout.
 Standard library only (hashlib, hmac) besides bcrypt; comparisons are constant-time.
 """
 
@@ -25,6 +27,8 @@ import re
 
 import bcrypt
 
+from livekit_auth.config import BCRYPT_ROUNDS
+
 LOCKED_PREFIX = "!"
 WEAK_MARKER = LOCKED_PREFIX + "weak:"  # + the format's name: the hash itself is not kept
 NATIVE_PREFIX = "$2b$"
@@ -32,7 +36,11 @@ NATIVE_PREFIX = "$2b$"
 _NATIVE = re.compile(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}")
 _PBKDF2 = re.compile(r"(pbkdf2_sha256|pbkdf2_sha1)\$([1-9][0-9]{0,9})\$([^$]+)\$([A-Za-z0-9+/=]+)")
 _PBKDF2_DIGESTS = {"pbkdf2_sha256": "sha256", "pbkdf2_sha1": "sha1"}
-_FOREIGN_PREFIXES = ("bcrypt$", "bcrypt_sha256$", "pbkdf2_sha256$", "pbkdf2_sha1$")
+# Iteration counts kept: from Django 1.4's default (the lowest Django ever shipped) to about four times
+# Django 6.0's 1,200,000 (about a second per check on one vCPU; docs/migration.md has the figures).
+PBKDF2_ITERATIONS = range(10_000, 5_000_001)
+# bcrypt costs kept: up to the highest BcryptRounds; each step doubles a check (cost 31 takes days).
+MAX_BCRYPT_COST = BCRYPT_ROUNDS.high
 # Django's formats that are too weak to keep (a GPU guesses them fast) or that need libraries the
 # layer does not ship; the name is what `user list --legacy` shows.
 _UNKEPT = {
@@ -55,6 +63,9 @@ def format_name(encoded: str) -> str:
     'pbkdf2_sha1', 'locked' (cannot log in), or a weak/unsupported format's name (see unkept_format)."""
     if encoded.startswith(LOCKED_PREFIX):
         return "locked"
+    unkept = unkept_format(encoded)
+    if unkept:
+        return unkept
     if _NATIVE.fullmatch(encoded):
         return "bcrypt"
     if encoded.startswith("bcrypt_sha256$") and _NATIVE.fullmatch(encoded.removeprefix("bcrypt_sha256$")):
@@ -64,24 +75,25 @@ def format_name(encoded: str) -> str:
     pbkdf2 = _PBKDF2.fullmatch(encoded)
     if pbkdf2:
         return pbkdf2.group(1)
-    unkept = unkept_format(encoded)
-    if unkept:
-        return unkept
     raise UnknownHashFormat("not a password hash format this service knows")
 
 
 def unkept_format(encoded: str) -> str | None:
-    """The name of a format the import replaces by a locked marker (weak or unsupported), else None."""
+    """The name of a format the import replaces by a locked marker (weak, unsupported, or a cost out of
+    bounds), else None."""
     if not encoded:
         return "empty"
+    pbkdf2 = _PBKDF2.fullmatch(encoded)
+    if pbkdf2 and int(pbkdf2.group(2)) < PBKDF2_ITERATIONS.start:
+        return f"{pbkdf2.group(1)}_too_few_iterations"
+    if pbkdf2 and int(pbkdf2.group(2)) >= PBKDF2_ITERATIONS.stop:
+        return f"{pbkdf2.group(1)}_too_many_iterations"
+    native = _NATIVE.fullmatch(encoded.removeprefix("bcrypt$").removeprefix("bcrypt_sha256$"))
+    if native and int(native.group(1)) > MAX_BCRYPT_COST:
+        return "bcrypt_cost_too_high"
     if _UNSALTED_MD5.fullmatch(encoded) or (encoded.startswith("md5$$") and len(encoded) == 37):
         return "unsalted_md5"
     return next((name for prefix, name in _UNKEPT.items() if encoded.startswith(prefix)), None)
-
-
-def is_foreign(encoded: str) -> bool:
-    """A format another service made (Django's); native bcrypt and corrupt values go to bcrypt as they are."""
-    return encoded.startswith(_FOREIGN_PREFIXES)
 
 
 def is_current(encoded: str, rounds: int) -> bool:

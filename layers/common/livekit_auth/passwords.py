@@ -53,7 +53,8 @@ def verify_password(password: str, stored_hash: str | None, rounds: int) -> bool
     password the check runs against a dummy hash and the answer is False, so the time taken reveals
     none of them. A hash this service did not make is checked in its own format (legacy_hashes),
     which may cost more or less than the dummy check until the login upgrades it. A corrupt stored
-    hash raises ValueError: that is a server fault, not a wrong password.
+    hash, or one whose cost legacy_hashes does not keep, raises ValueError: a server fault, not a
+    wrong password.
     """
     try:
         candidate = encode_password(password)
@@ -63,10 +64,10 @@ def verify_password(password: str, stored_hash: str | None, rounds: int) -> bool
     if stored_hash is None or stored_hash.startswith(legacy_hashes.LOCKED_PREFIX):
         bcrypt.checkpw(candidate, dummy_hash(rounds))
         return False
-    if legacy_hashes.is_foreign(stored_hash):
-        matches = legacy_hashes.verify(candidate, stored_hash)
-    else:
+    if legacy_hashes.is_current(stored_hash, rounds):
         matches = bcrypt.checkpw(candidate, stored_hash.encode("ascii"))
+    else:  # its own format, within the costs legacy_hashes keeps (else a server fault, never a long check)
+        matches = legacy_hashes.verify(candidate, stored_hash)
     return matches and usable
 
 
