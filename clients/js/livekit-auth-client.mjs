@@ -17,6 +17,9 @@ export const ROUTES = Object.freeze({
   logout: 'api/auth/logout/',
 });
 
+/** A device label the server accepts in an identity `<user_id>:<device>` (livekit_auth.sessions.DEVICE_IDENTITY). */
+export const DEVICE_IDENTITY = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** A refused or failed call. `message` is the server's own (Persian) `error` whenever it sent one. */
 export class AuthError extends Error {
   constructor(message, { status = 0, body = null, cause } = {}) {
@@ -81,9 +84,10 @@ export class LiveKitAuthClient {
   /**
    * Log in with the password and open a session; returns tokenSource().
    *
-   * `device` labels the session in `authctl user sessions` and makes the participant identity
-   * `<user_id>:<device>`, so two devices of one user can sit in the same room; for that it must be
-   * letters, digits, `_` or `-` (the server's sessions.DEVICE_IDENTITY). `serverUrl` is the guide's optional `server_url`.
+   * `device` labels the session in `authctl user sessions`; when it is letters, digits, `_` or `-`
+   * (at most 64) it also makes the participant identity `<user_id>:<device>`, so two devices of one
+   * user can sit in the same room (any other label, say "Pixel 8", leaves the identity the user id:
+   * the server refuses it in an identity). `serverUrl` is the guide's optional `server_url`.
    */
   async login({ username, password, device, serverUrl } = {}) {
     const body = { username, password, session: true };
@@ -121,8 +125,7 @@ export class LiveKitAuthClient {
 
   /** The participant identity tokens carry by default: `<user_id>:<device>`, or the user id. */
   async identity() {
-    const saved = await this.#requireSession();
-    return saved.device ? `${saved.userId}:${saved.device}` : saved.userId;
+    return defaultIdentity(await this.#requireSession());
   }
 
   /**
@@ -169,9 +172,7 @@ export class LiveKitAuthClient {
     if (this.#refreshing) await this.#refreshing.catch(() => {});
     const saved = await this.#requireSession();
     const body = tokenRequest(options);
-    if (body.participant_identity === undefined && saved.device) {
-      body.participant_identity = `${saved.userId}:${saved.device}`;
-    }
+    if (body.participant_identity === undefined && saved.device) body.participant_identity = defaultIdentity(saved);
     return this.#authorized('token', saved, body);
   }
 
@@ -223,6 +224,11 @@ export class LiveKitAuthClient {
     }
     return answer;
   }
+}
+
+/** `<user_id>:<device>` when the device label can stand in an identity, else the user id. */
+function defaultIdentity(saved) {
+  return saved.device && DEVICE_IDENTITY.test(saved.device) ? `${saved.userId}:${saved.device}` : saved.userId;
 }
 
 /** livekit-client's fetch options in LiveKit's TokenSourceRequest JSON (snake_case), as TokenSource.endpoint sends them. */

@@ -96,6 +96,15 @@ test('a device gives the identity <user_id>:<device>, the bare user id can be as
   assert.equal((await verifier.verify(bare.participantToken)).sub, userId, 'the bare user id is accepted');
 });
 
+test('a device label the server refuses in an identity ("Pixel 8") leaves the identity the user id', async () => {
+  const { auth, tokenSource } = await logIn({ device: 'Pixel 8' });
+  const { userId, device } = await auth.session();
+  assert.equal(device, 'Pixel 8');
+  assert.equal(await auth.identity(), userId);
+  const answer = await tokenSource.fetch({});
+  assert.equal((await verifier.verify(answer.participantToken)).sub, userId);
+});
+
 test('two devices of one user get distinct identities for the same room', async () => {
   const phone = await logIn({ device: 'phone' });
   const laptop = await logIn({ device: 'laptop' });

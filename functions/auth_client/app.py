@@ -90,9 +90,10 @@ def preflight() -> Response:
 
 @app.post(TOKEN_PATH)
 def fetch_token() -> Response:
-    """LiveKit's standard token endpoint: 201 with one short token for one of the user's rooms."""
-    request = TokenRequest.from_event(app.current_event)
+    """LiveKit's standard token endpoint: 201 with one short token for one of the user's rooms.
+    The session first: without one, whatever the body, the answer is the 401 and its Bearer challenge."""
     sessions, session = authenticated()
+    request = TokenRequest.from_event(app.current_event)
     issued = sessions.participant_token(session, request.room_name, request.participant_identity)
     log_attempt("success", "ok", 201)
     metrics.add_metric(name="TokenIssued", unit=MetricUnit.Count, value=1)

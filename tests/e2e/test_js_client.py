@@ -79,3 +79,11 @@ def test_the_js_clients_routes_are_the_templates():
     served = {path.rstrip("/") for method, path, _ in cfn_template.api_routes() if method == "POST"}
     assert len(paths) == 4
     assert {"/" + path.rstrip("/") for path in paths} <= served
+
+
+def test_the_js_clients_device_pattern_is_the_servers():
+    """DEVICE_IDENTITY in the module is the server's rule for `<user_id>:<device>` (one changed alone fails here)."""
+    module = MODULE.read_text(encoding="utf-8")
+    pattern = re.search(r"export const DEVICE_IDENTITY = /\^(.+)\$/;", module)
+    assert pattern is not None
+    assert pattern.group(1) == sessions.DEVICE_IDENTITY.pattern

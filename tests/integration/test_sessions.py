@@ -292,6 +292,17 @@ def test_no_bearer_token_is_a_401_with_a_challenge(invoke, handler_clock, header
     assert_session_refused(invoke(session_event(TOKEN_RESOURCE, None, {}, headers=headers)))
 
 
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [('{"participant_name": "Mallory"}', "application/json"), ("{not json", "application/json"), ("x", "text/plain")],
+    ids=["not-configurable", "invalid-json", "wrong-media-type"],
+)
+@pytest.mark.parametrize("token", [None, "a" * 22 + "." + "b" * 43], ids=["no-token", "unknown-token"])
+def test_without_a_session_a_bad_body_is_still_the_401(invoke, handler_clock, raw, content_type, token):
+    event = session_event(TOKEN_RESOURCE, token, raw=raw, headers={"Content-Type": content_type})
+    assert_session_refused(invoke(event))
+
+
 @pytest.mark.parametrize("token", ["not-a-token", "a" * 22 + "." + "b" * 43, "x" * 500])
 def test_an_unknown_token_is_a_401(invoke, handler_clock, token):
     open_session()

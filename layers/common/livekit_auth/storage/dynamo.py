@@ -55,6 +55,16 @@ def call(operation: Callable[..., Any], **request: Any) -> Any:
         raise
 
 
+def is_write_conflict(error: ClientError) -> bool:
+    """Whether DynamoDB refused a write only because a transaction held one of its items at that moment
+    (botocore does not retry these): trying again is safe, since nothing was written."""
+    code = error.response["Error"]["Code"]
+    if code == "TransactionConflictException":
+        return True
+    reasons = {reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])}
+    return code == "TransactionCanceledException" and "TransactionConflict" in reasons
+
+
 def pages(operation: Callable[..., Any], **request: Any) -> Iterator[Item]:
     """Every item of a Query or Scan, following LastEvaluatedKey."""
     while True:

@@ -17,18 +17,21 @@ ByUser Query and the revocation of all of a user's sessions are authctl's (Sessi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from livekit_auth.config import TableNames
 from livekit_auth.errors import ConfigurationError
-from livekit_auth.storage.dynamo import ConditionFailed, Item, call, number, pages
+from livekit_auth.storage.dynamo import ConditionFailed, Item, call, is_write_conflict, number, pages
 
 SESSION_SK = "SESSION"
 TOKEN_SK_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
 USER_INDEX = "ByUser"
 MAX_BATCH_RETRIES = 3  # UnprocessedKeys only appear under throttling
+MAX_CONFLICT_RETRIES = 3  # two tabs refreshing at once: their transactions on one session can collide
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class SessionStore:
         """Issue a new token and mark the old one rotated (its first rotation time stays); False if the
         session or the old token is gone."""
         try:
-            self._db_transact(
+            self._db_transact_retrying(
                 {
                     "Update": {
                         "TableName": self._table,
@@ -114,8 +117,9 @@ class SessionStore:
         return True
 
     def touch(self, session_id: str, now: int, due_before: int) -> None:
-        """Record a use, unless another container already did since `due_before`, or the session is gone."""
-        with contextlib.suppress(ConditionFailed):
+        """Record a use, unless another container already did since `due_before`, or the session is gone, or
+        a refresh is writing the session right now (it records the use itself)."""
+        with contextlib.suppress(ConditionFailed), _unless_conflict():
             call(
                 self._db.update_item,
                 TableName=self._table,
@@ -127,10 +131,13 @@ class SessionStore:
 
     def delete(self, session_id: str) -> None:
         """End the session: its tokens no longer find it (their items expire through TTL)."""
-        call(self._db.delete_item, TableName=self._table, Key=_key(session_id, SESSION_SK))
+        _retry_conflicts(lambda: call(self._db.delete_item, TableName=self._table, Key=_key(session_id, SESSION_SK)))
 
     def _db_transact(self, *items: Item) -> None:
         call(self._db.transact_write_items, TransactItems=list(items))
+
+    def _db_transact_retrying(self, *items: Item) -> None:
+        _retry_conflicts(lambda: self._db_transact(*items))
 
     def _put(self, item: Item, condition: str) -> Item:
         return {"TableName": self._table, "Item": item, "ConditionExpression": condition}
@@ -179,6 +186,26 @@ class SessionAdmin:
             call(self._db.delete_item, TableName=self._tables.sessions, Key=_key(session.session_id, SESSION_SK))
             deleted += 1
         return deleted
+
+
+def _retry_conflicts(write: Callable[[], object]) -> None:
+    """Run `write`, again (up to MAX_CONFLICT_RETRIES times) while a concurrent transaction held its items."""
+    for attempt in range(MAX_CONFLICT_RETRIES + 1):
+        try:
+            write()
+            return
+        except ClientError as error:
+            if not is_write_conflict(error) or attempt == MAX_CONFLICT_RETRIES:
+                raise
+
+
+@contextlib.contextmanager
+def _unless_conflict() -> Iterator[None]:
+    try:
+        yield
+    except ClientError as error:
+        if not is_write_conflict(error):
+            raise
 
 
 # ---- item codecs ----------------------------------------------------------------------------------
