@@ -42,4 +42,4 @@ class TokenRequest:
         room, identity = document.get("room_name"), document.get("participant_identity")
         if not isinstance(room, str | None) or not isinstance(identity, str | None):
             raise RequestRejected(400, messages.INVALID_TOKEN_REQUEST, "invalid_token_request")
-        return cls(room or None, identity)
+        return cls(room or None, identity or None)  # "" is protobuf JSON's unset field: absent
