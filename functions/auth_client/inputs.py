@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from livekit_auth import messages
-from livekit_auth.server_urls import is_server_url, same_server_key
+from livekit_auth.server_urls import is_allowed, is_server_url
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_SERVER_URL_LENGTH = 2048
@@ -56,7 +56,7 @@ class LoginRequest:
         always counts as listed); the default when the request sent none. Otherwise a 400."""
         if self.server_url is None:
             return default
-        if allowed and same_server_key(self.server_url) not in {same_server_key(url) for url in (*allowed, default)}:
+        if not is_allowed(self.server_url, default, allowed):
             raise RequestRejected(400, messages.INVALID_SERVER_URL, "server_url_not_allowed")
         return self.server_url
 

@@ -68,6 +68,7 @@ def build_session_service(settings: Settings, clock: Callable[[], float] = time.
         credentials=lambda: livekit_credentials(settings),
         policy=SessionPolicy.from_settings(settings),
         default_server_url=settings.livekit_url,
+        allowed_server_urls=settings.allowed_server_urls,
         clock=clock,
     )
 

@@ -183,6 +183,18 @@ def test_the_logins_server_url_is_remembered(invoke, handler_clock):
     assert fetch_token(token).body["server_url"] == "wss://lk.example.org"
 
 
+def test_a_remembered_server_url_the_allowlist_no_longer_admits_gives_way_to_the_configured_one(
+    invoke, handler_clock, monkeypatch
+):
+    # Given: a session opened with a server_url while any URL was allowed
+    token = open_session(server_url="wss://lk.example.org")
+    # When: the operator narrows ALLOWED_SERVER_URLS (a new container reads it)
+    monkeypatch.setenv("ALLOWED_SERVER_URLS", "wss://other.example.org")
+    run_on_clock(handler_clock, monkeypatch)
+    # Then: the token endpoint answers the configured LiveKit URL, not the one no longer allowed
+    assert fetch_token(token).body["server_url"] == LIVEKIT_URL
+
+
 def test_grants_flags_apply(invoke, handler_clock):
     grant = claims(fetch_token(open_session(VIEWER.username)))
     assert (grant.video.can_publish, grant.video.can_subscribe, grant.video.can_publish_data) == (False, True, True)

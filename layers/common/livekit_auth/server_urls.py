@@ -23,3 +23,8 @@ def same_server_key(url: str) -> str:
     """What allowlist entries and requests are compared by: scheme and host lower-cased, no trailing `/`."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
+
+
+def is_allowed(url: str, default: str, allowed: tuple[str, ...]) -> bool:
+    """Whether `url` may be answered: any URL when no list is configured; else a listed one or the default."""
+    return not allowed or same_server_key(url) in {same_server_key(entry) for entry in (*allowed, default)}

@@ -34,6 +34,7 @@ from livekit_auth.errors import (
     UserDataNotFound,
 )
 from livekit_auth.login import LoginResult
+from livekit_auth.server_urls import is_allowed
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.records import Membership, User
 from livekit_auth.storage.sessions import SessionRecord, SessionStore
@@ -108,6 +109,7 @@ class SessionService:
     credentials: Callable[[], LiveKitCredentials]
     policy: SessionPolicy
     default_server_url: str
+    allowed_server_urls: tuple[str, ...] = ()  # ALLOWED_SERVER_URLS as it is now, not as it was at the login
     clock: Callable[[], float] = time.time
 
     def open(self, login: LoginResult, *, server_url: str | None, device: str | None) -> IssuedSession:
@@ -180,7 +182,13 @@ class SessionService:
             issued_at=int(now),
             ttl_seconds=self.policy.token_ttl_seconds,
         )
-        return ParticipantToken(record.server_url or self.default_server_url, token, room, user.shown_name)
+        return ParticipantToken(self._server_url(record.server_url), token, room, user.shown_name)
+
+    def _server_url(self, remembered: str | None) -> str:
+        """The login's server_url while the allowlist still admits it; the configured one otherwise."""
+        if remembered and is_allowed(remembered, self.default_server_url, self.allowed_server_urls):
+            return remembered
+        return self.default_server_url
 
     def refresh(self, session: OpenSession) -> IssuedSession:
         """A new token for the same session (same absolute expiry); the presented one enters its grace window."""
