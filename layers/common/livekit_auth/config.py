@@ -111,7 +111,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lockout_max_seconds=_int(env, LOCKOUT_MAX),
         local_mode=local_mode(env),
         session_max_age_seconds=_int(env, SESSION_MAX_AGE),
-        session_idle_seconds=_int(env, SESSION_IDLE),
+        session_idle_seconds=session_idle_seconds(env),
         token_endpoint_ttl_seconds=_int(env, TOKEN_ENDPOINT_TTL),
     )
 
@@ -139,6 +139,12 @@ def bcrypt_rounds(env: Mapping[str, str] | None = None) -> int:
     """The cost for new hashes; the function and authctl share it so both hash alike."""
     env = os.environ if env is None else env
     return _int(env, BCRYPT_ROUNDS, low=LOCAL_MIN_BCRYPT_ROUNDS if local_mode(env) else BCRYPT_ROUNDS.low)
+
+
+def session_idle_seconds(env: Mapping[str, str] | None = None) -> int:
+    """How long a session may go unused; the function and authctl's session listing share it."""
+    env = os.environ if env is None else env
+    return _int(env, SESSION_IDLE)
 
 
 def local_mode(env: Mapping[str, str] | None = None) -> bool:

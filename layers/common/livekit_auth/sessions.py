@@ -65,6 +65,13 @@ def new_session_token(session_id: str) -> str:
     return f"{session_id}.{secrets.token_urlsafe(SECRET_BYTES)}"
 
 
+def session_ends_at(record: SessionRecord, idle_seconds: int) -> int:
+    """When the session ends unless used again: at its absolute expiry, or a whole idle period after its
+    recorded last use, whichever comes first. The token endpoint refuses it from then on; authctl lists
+    it until then (the one home of this rule)."""
+    return min(record.expires_at, record.last_used_at + idle_seconds)
+
+
 @dataclass(frozen=True)
 class SessionPolicy:
     max_age_seconds: int
@@ -146,7 +153,7 @@ class SessionService:
         if token_item.rotated_at is not None and now > token_item.rotated_at + ROTATION_GRACE_SECONDS:
             self.store.delete(record.session_id)
             raise SessionReused()
-        if now >= record.expires_at or now >= record.last_used_at + self.policy.idle_seconds:
+        if now >= session_ends_at(record, self.policy.idle_seconds):
             raise SessionExpired()
         return OpenSession(record, presented)
 
