@@ -1,0 +1,39 @@
+"""Stand-ins for deployed CloudFormation stacks, for authctl --stack: only outputs and parameters matter to it."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from livekit_auth import config
+from tools.admin import authctl
+
+
+def deploy_stack(name: str, outputs: dict[str, str], parameters: dict[str, str] | None = None) -> None:
+    """A stack with these outputs and parameters, and one placeholder resource."""
+    template = {
+        "Parameters": {key: {"Type": "String"} for key in parameters or {}},
+        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    boto3.client("cloudformation").create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in (parameters or {}).items()],
+    )
+
+
+def deploy_service_stack(
+    name: str,
+    tables: dict[str, str],
+    bcrypt_rounds: int = config.BCRYPT_ROUNDS.default,
+    session_idle_seconds: int = config.SESSION_IDLE.default,
+) -> None:
+    """This service's stack over `tables` ({USERS_TABLE: name, ...}), with these parameters."""
+    outputs = {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()}
+    parameters = {
+        config.BCRYPT_ROUNDS.parameter: str(bcrypt_rounds),
+        config.SESSION_IDLE.parameter: str(session_idle_seconds),
+    }
+    deploy_stack(name, outputs, parameters)
