@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
-import boto3
 import jwt
 import pytest
 
 from livekit_auth import messages
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from tests.support.authctl import Run
+from tests.support.stacks import deploy_service_stack, deploy_stack
 from tools.admin import authctl
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
 from tools.local.fake_aws import API_SECRET
@@ -354,29 +353,10 @@ def test_local_and_stack_exclude_each_other(authctl_run):
     assert authctl_run("--local", "--stack", "x", "user", "list").code == 2
 
 
-def _deploy_stack(name: str, outputs: dict[str, str], parameters: dict[str, str] | None = None) -> None:
-    """A stand-in for the deployed stack: only its outputs and parameters matter to authctl."""
-    template = {
-        "Parameters": {key: {"Type": "String"} for key in parameters or {}},
-        "Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-    }
-    boto3.client("cloudformation").create_stack(
-        StackName=name,
-        TemplateBody=json.dumps(template),
-        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in (parameters or {}).items()],
-    )
-
-
-def _deploy_service_stack(name: str, tables: dict[str, str], bcrypt_rounds: int = 12) -> None:
-    outputs = {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()}
-    _deploy_stack(name, outputs, {authctl.STACK_BCRYPT_PARAMETER: str(bcrypt_rounds)})
-
-
 def test_stack_names_the_tables_through_its_outputs(authctl_run, tables, monkeypatch):
     for variable in tables:
         monkeypatch.delenv(variable)
-    _deploy_service_stack("livekit-auth", tables)
+    deploy_service_stack("livekit-auth", tables)
 
     run = authctl_run("--stack", "livekit-auth", "user", "disable", DEMO.username)
     assert run.code == 0, run.err
@@ -389,7 +369,7 @@ def test_stack_passwords_are_hashed_at_the_stacks_bcrypt_rounds(authctl_run, tab
     for variable in tables:
         monkeypatch.delenv(variable)
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")  # the function's environment says 4; the stack says 10
-    _deploy_service_stack("livekit-auth", tables, bcrypt_rounds=10)
+    deploy_service_stack("livekit-auth", tables, bcrypt_rounds=10)
     username = NEW_USER if command == "add" else DEMO.username
 
     run = authctl_run("--stack", "livekit-auth", "user", command, username, "--password-stdin", stdin=NEW_PASSWORD)
@@ -404,11 +384,16 @@ def test_without_a_stack_passwords_are_hashed_at_bcrypt_rounds(authctl_run, stor
     assert store.require_user(NEW_USER).password_hash.startswith("$2b$05$")
 
 
-def test_a_stack_without_bcrypt_rounds_is_refused(authctl_run, tables):
-    _deploy_stack("half-service", {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()})
+@pytest.mark.parametrize("missing", ["BcryptRounds", "SessionIdleSeconds"])
+def test_a_stack_without_a_shared_setting_is_refused(authctl_run, tables, missing):
+    """authctl hashes and lists sessions as the stack's function does, or not at all."""
+    outputs = {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()}
+    parameters = {setting.parameter: str(setting.default) for setting in authctl.STACK_SETTINGS}
+    del parameters[missing]
+    deploy_stack("half-service", outputs, parameters)
     run = authctl_run("--stack", "half-service", "user", "list")
     assert run.code == 1
-    assert "has no parameter BcryptRounds" in run.err
+    assert f"has no parameter {missing}: is it this service's stack?" in run.err
 
 
 def test_an_unknown_stack_is_refused(authctl_run):
@@ -418,7 +403,7 @@ def test_an_unknown_stack_is_refused(authctl_run):
 
 
 def test_a_foreign_stack_is_refused(authctl_run):
-    _deploy_stack("someone-else", {"Unrelated": "x"})
+    deploy_stack("someone-else", {"Unrelated": "x"})
     run = authctl_run("--stack", "someone-else", "user", "list")
     assert run.code == 1
     assert "has no output UsersTableName, ChannelsTableName, AttemptsTableName" in run.err

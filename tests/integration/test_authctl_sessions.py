@@ -1,6 +1,7 @@
 """authctl and sessions: listing a user's, ending them all, and disable / passwd ending them too.
 
-Each change is checked through the real handler: the session's token gets a 401 afterwards.
+Each change is checked through the real handler: the session's token gets a 401 afterwards. The listing
+ends sessions where the token endpoint does: at the absolute expiry or the idle limit, whichever is first.
 """
 
 from __future__ import annotations
@@ -10,20 +11,32 @@ import re
 
 import pytest
 
+from livekit_auth.config import SESSION_IDLE, SESSION_MAX_AGE
 from tests.support.clock import FakeClock
 from tests.support.sessions import fetch_token, open_session, real_time_clock
+from tests.support.stacks import deploy_service_stack
 from tools.admin import authctl
+from tools.admin.authctl import utc
 from tools.ci.cfn_template import load_template
 from tools.local.demo_data import DEMO, DEMO_SESSION_TOKENS, VIEWER
 
 UTC_TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ"
 NEW_PASSWORD = "a new password for the sessions test"
+DAY = 86400
+TWO_HOURS = 7200  # SESSION_IDLE's least
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     """The handler_clock fixture's clock, at the real time: the demo data's sessions were opened then."""
     return real_time_clock()
+
+
+@pytest.fixture
+def shared_clock(handler_clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The handler's clock, read by authctl too: moving it ages the sessions alike for both."""
+    monkeypatch.setattr(authctl, "clock", handler_clock)
+    return handler_clock
 
 
 def fetch(token: str) -> int:
@@ -33,6 +46,12 @@ def fetch(token: str) -> int:
 def printed(run) -> list[str]:
     """authctl's own lines: the handler's JSON log lines of earlier logins share the captured stdout."""
     return [line for line in run.out.splitlines() if not line.startswith("{")]
+
+
+def listed(run) -> dict[str, list[str]]:
+    """{device: [created, last used, expires]} of a `user sessions` listing; {} for "no open session"."""
+    assert run.code == 0, run.err
+    return {row[0]: row[1:] for row in (line.split("\t") for line in printed(run)[1:])}
 
 
 def test_sessions_lists_device_created_last_used_and_expiry_never_a_token(authctl_run, handler_clock):
@@ -122,3 +141,66 @@ def test_authctl_needs_the_sessions_table(authctl_run, monkeypatch):
 def test_the_stack_output_names_the_sessions_table():
     assert authctl.STACK_OUTPUTS["SessionsTableName"] == "SESSIONS_TABLE"
     assert json.dumps(load_template()["Outputs"]["SessionsTableName"]["Value"]) == '{"Ref": "SessionsTable"}'
+
+
+# ---- expiry as the token endpoint has it -----------------------------------------------------------------
+
+
+def test_a_session_idle_past_the_limit_is_no_longer_listed(authctl_run, shared_clock):
+    # Given: a session, and a second one opened a second before the first has been idle for the whole limit
+    old = open_session(device="old phone")
+    shared_clock.advance(SESSION_IDLE.default - 1)
+    new = open_session(device="new phone")
+    assert {"old phone", "new phone"} <= set(listed(authctl_run("user", "sessions", DEMO.username)))
+    # When: that second passes
+    shared_clock.advance(1)
+    # Then: the idle ones (the first, the demo data's) are neither listed nor accepted; the other is both
+    assert list(listed(authctl_run("user", "sessions", DEMO.username))) == ["new phone"]
+    assert fetch(old) == fetch(DEMO_SESSION_TOKENS["token"]) == 401
+    assert fetch(new) == 201
+
+
+def test_the_listed_expiry_is_the_earlier_of_last_use_plus_idle_and_the_absolute_expiry(authctl_run, shared_clock):
+    # Given: a session, listed as expiring one idle period after its opening (the idle limit comes first)
+    opened = int(shared_clock())
+    token = open_session(device="tablet")
+    tablet = listed(authctl_run("user", "sessions", DEMO.username))["tablet"]
+    assert tablet == [utc(opened), utc(opened), utc(opened + SESSION_IDLE.default)]
+    # When: it is used every six days (each use recorded) until the idle limit would outlast the absolute expiry
+    for _ in range(4):
+        shared_clock.advance(6 * DAY)
+        assert fetch(token) == 201
+        last_use = int(shared_clock())
+        tablet = listed(authctl_run("user", "sessions", DEMO.username))["tablet"]
+        # Then: the listed expiry follows the last use while that comes first, then stays at the absolute expiry
+        ends = min(last_use + SESSION_IDLE.default, opened + SESSION_MAX_AGE.default)
+        assert tablet == [utc(opened), utc(last_use), utc(ends)]
+    assert ends == opened + SESSION_MAX_AGE.default
+
+
+def test_without_a_stack_the_idle_limit_is_session_idle_seconds(authctl_run, shared_clock, monkeypatch):
+    # Given: SESSION_IDLE_SECONDS of two hours in authctl's environment, and a session
+    monkeypatch.setenv("SESSION_IDLE_SECONDS", str(TWO_HOURS))
+    opened = int(shared_clock())
+    open_session(device="tablet")
+    # When / Then: it expires two hours after its last use, and is not listed from then on
+    assert listed(authctl_run("user", "sessions", DEMO.username))["tablet"][2] == utc(opened + TWO_HOURS)
+    shared_clock.advance(TWO_HOURS)
+    assert "tablet" not in listed(authctl_run("user", "sessions", DEMO.username))
+
+
+def test_with_a_stack_the_idle_limit_is_its_parameter(authctl_run, shared_clock, tables, monkeypatch):
+    """The stack's SessionIdleSeconds, not SESSION_IDLE_SECONDS here: the deployed function ends sessions by it."""
+    # Given: a session; a stack whose function ends sessions after two idle hours; an environment saying a year
+    opened = int(shared_clock())
+    open_session(device="tablet")
+    for variable in tables:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("SESSION_IDLE_SECONDS", str(SESSION_IDLE.high))
+    deploy_service_stack("livekit-auth", tables, session_idle_seconds=TWO_HOURS)
+    # When
+    run = authctl_run("--stack", "livekit-auth", "user", "sessions", DEMO.username)
+    # Then
+    assert listed(run)["tablet"][2] == utc(opened + TWO_HOURS)
+    shared_clock.advance(TWO_HOURS)
+    assert "tablet" not in listed(authctl_run("--stack", "livekit-auth", "user", "sessions", DEMO.username))

@@ -7,7 +7,8 @@ come from boto3's usual settings (AWS_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_
 Passwords are read from stdin (--password-stdin) or a prompt, never from the command line, where
 shell history and the process list would keep them. They are hashed here, at the function's bcrypt
 cost: with --stack the stack's BcryptRounds parameter, otherwise BCRYPT_ROUNDS (default 12); and
-never printed.
+never printed. `user sessions` ends sessions at the function's idle limit the same way: the stack's
+SessionIdleSeconds, otherwise SESSION_IDLE_SECONDS (default in livekit_auth.config).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
@@ -29,6 +30,7 @@ from livekit_auth import config
 from livekit_auth.display_names import UnusableDisplayName, normalize_display_name
 from livekit_auth.errors import AdminError, ConfigurationError, MissingTable, UnknownChannel, UserExists
 from livekit_auth.passwords import UnusablePassword, check_new_password, hash_password
+from livekit_auth.sessions import session_ends_at
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Membership
@@ -44,10 +46,11 @@ STACK_OUTPUTS = {
     "AttemptsTableName": "ATTEMPTS_TABLE",
     "SessionsTableName": "SESSIONS_TABLE",
 }
-# The stack parameter the function's BCRYPT_ROUNDS comes from (template.yaml).
-STACK_BCRYPT_PARAMETER = "BcryptRounds"
+# The function's settings authctl must share, each from its stack parameter with --stack (template.yaml).
+STACK_SETTINGS = (config.BCRYPT_ROUNDS, config.SESSION_IDLE)
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 CLIENT_CONFIG = Config(connect_timeout=2, retries={"mode": "standard", "max_attempts": 3})
+clock: Callable[[], float] = time.time  # the tests' to set, as the function's services' clock
 
 
 class UsageError(Exception):
@@ -167,26 +170,27 @@ def build_parser() -> argparse.ArgumentParser:
 # ---- which tables ------------------------------------------------------------------------------------
 
 
-def open_store(args: argparse.Namespace) -> tuple[AdminStore, int]:
-    """The store of the target tables, and the bcrypt cost the function checks passwords at there."""
+def open_store(args: argparse.Namespace) -> tuple[AdminStore, Mapping[str, str]]:
+    """The store of the target tables, and the target function's settings (STACK_SETTINGS) as its environment."""
     if args.local:
         client = fake_aws.local_client("dynamodb", config=CLIENT_CONFIG)
-        rounds = config.bcrypt_rounds({**os.environ, "LOCAL_MODE": "true"})  # the local stack runs in LOCAL_MODE
-        return AdminStore(client, config.table_names(fake_aws.local_table_names())), rounds
+        settings = {**os.environ, "LOCAL_MODE": "true"}  # the local stack runs in LOCAL_MODE
+        return AdminStore(client, config.table_names(fake_aws.local_table_names())), settings
     if args.stack:
-        tables, rounds = stack_settings(args.stack)
+        tables, settings = stack_settings(args.stack)
     else:
-        tables, rounds = config.table_names(), config.bcrypt_rounds()
+        tables, settings = config.table_names(), os.environ
     if not all((tables.users, tables.channels, tables.attempts, tables.sessions)):
         raise UsageError(
             "which tables? Use --local, --stack NAME, or set USERS_TABLE, CHANNELS_TABLE, ATTEMPTS_TABLE and "
             "SESSIONS_TABLE"
         )
-    return AdminStore(boto3.client("dynamodb", config=CLIENT_CONFIG), tables), rounds
+    return AdminStore(boto3.client("dynamodb", config=CLIENT_CONFIG), tables), settings
 
 
-def stack_settings(stack_name: str) -> tuple[config.TableNames, int]:
-    """The table names a deployed stack reports in its outputs, and its BcryptRounds parameter."""
+def stack_settings(stack_name: str) -> tuple[config.TableNames, dict[str, str]]:
+    """The table names a deployed stack reports in its outputs, and the STACK_SETTINGS its parameters give
+    the function, as {variable: value}."""
     cloudformation = boto3.client("cloudformation", config=CLIENT_CONFIG)
     try:
         stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
@@ -199,10 +203,11 @@ def stack_settings(stack_name: str) -> tuple[config.TableNames, int]:
     if missing:
         raise UsageError(f"stack {stack_name} has no output {', '.join(missing)}: is it this service's stack?")
     parameters = {entry["ParameterKey"]: entry.get("ParameterValue", "") for entry in stack.get("Parameters", [])}
-    if not parameters.get(STACK_BCRYPT_PARAMETER):
-        raise UsageError(f"stack {stack_name} has no parameter {STACK_BCRYPT_PARAMETER}: is it this service's stack?")
+    missing = [setting.parameter for setting in STACK_SETTINGS if not parameters.get(setting.parameter)]
+    if missing:
+        raise UsageError(f"stack {stack_name} has no parameter {', '.join(missing)}: is it this service's stack?")
     tables = config.table_names({variable: outputs[key] for key, variable in STACK_OUTPUTS.items()})
-    return tables, config.bcrypt_rounds({"BCRYPT_ROUNDS": parameters[STACK_BCRYPT_PARAMETER]})
+    return tables, {setting.variable: parameters[setting.parameter] for setting in STACK_SETTINGS}
 
 
 # ---- passwords ---------------------------------------------------------------------------------------
@@ -282,7 +287,7 @@ def show_user(store: AdminStore, args: argparse.Namespace) -> None:
         for membership in memberships:
             print(f"  {membership.channel_id}\t{membership.name}\t{permissions(membership)}")
     attempts = store.get_attempts(user.username)
-    now = time.time()
+    now = clock()
     if attempts and attempts.expires_at > now:
         locked = attempts.locked_until and attempts.locked_until > now
         until = f", locked until {time.strftime('%H:%M:%S', time.localtime(attempts.locked_until))}" if locked else ""
@@ -290,19 +295,22 @@ def show_user(store: AdminStore, args: argparse.Namespace) -> None:
 
 
 def list_sessions(store: AdminStore, args: argparse.Namespace) -> None:
+    """The sessions the token endpoint still accepts (not revoked, neither expired nor idle past the target's
+    limit, main() sets args.session_idle_seconds), each expiring when it ends unless used again."""
     user = store.require_user(args.email)
-    now = time.time()
+    now = clock()
     sessions = [
-        session
+        (session, session_ends_at(session, args.session_idle_seconds))
         for session in SessionAdmin(store.client, store.tables).sessions_of(user.user_id)
-        if session.generation == user.session_generation and session.expires_at > now
+        if session.generation == user.session_generation
     ]
+    sessions = [(session, ends_at) for session, ends_at in sessions if ends_at > now]
     if not sessions:
         print(f"{user.username} has no open session")
         return
     print("device\tcreated\tlast used\texpires")
-    for session in sessions:
-        times = "\t".join(utc(moment) for moment in (session.created_at, session.last_used_at, session.expires_at))
+    for session, ends_at in sessions:
+        times = "\t".join(utc(moment) for moment in (session.created_at, session.last_used_at, ends_at))
         print(f"{session.device or '-'}\t{times}")
 
 
@@ -389,7 +397,9 @@ def main(argv: list[str] | None = None) -> int:
             "passwords are read from stdin (--password-stdin) or a prompt"
         )
     try:
-        store, args.bcrypt_rounds = open_store(args)
+        store, settings = open_store(args)
+        args.bcrypt_rounds = config.bcrypt_rounds(settings)
+        args.session_idle_seconds = config.session_idle_seconds(settings)
         if "email" in args:
             args.email = email_address(args.email)
         args.run(store, args)
