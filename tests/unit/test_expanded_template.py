@@ -112,3 +112,47 @@ def test_a_spike_of_locked_or_refused_logins_raises_an_alarm_at_a_parameter_thre
     parameter = load_template()["Parameters"][threshold_parameter]
     assert parameter["Type"] == "Number"
     assert int(parameter["Default"]) >= int(parameter["MinValue"]) >= 1
+
+
+@pytest.mark.parametrize("overrides", [{}, WAF_ON], ids=["waf-off", "waf-on"])
+def test_sam_adds_only_the_role_the_deployment_the_stage_and_one_permission_per_route(overrides):
+    """Everything CloudFormation gets is either written in template.yaml or one of the few resources SAM
+    derives from it; a SAM upgrade or a template change that adds anything else fails here."""
+    declared = {
+        logical_id
+        for logical_id, resource in load_template()["Resources"].items()
+        if not resource["Type"].startswith("AWS::Serverless::")
+    }
+    added = {
+        logical_id: resource["Type"]
+        for logical_id, resource in resources_deployed(**overrides).items()
+        if logical_id not in declared
+    }
+    kinds = sorted(added.values())
+    assert kinds.count("AWS::Lambda::Function") == 1
+    assert kinds.count("AWS::Lambda::LayerVersion") == 1
+    assert kinds.count("AWS::IAM::Role") == 1
+    assert kinds.count("AWS::ApiGateway::RestApi") == 1
+    assert kinds.count("AWS::ApiGateway::Deployment") == 1
+    assert kinds.count("AWS::ApiGateway::Stage") == 1
+    assert kinds.count("AWS::Lambda::Permission") == len(api_routes())
+    assert len(kinds) == 6 + len(api_routes()), sorted(added.items())
+
+
+def test_the_functions_role_adds_only_logs_and_tracing_to_the_templates_own_statements():
+    resources = resources_deployed()
+    (role,) = [
+        resource
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::Role" and logical_id.startswith("AuthClientFunction")
+    ]
+    properties = role["Properties"]
+    assert sorted(properties["ManagedPolicyArns"]) == [
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    ]
+    (trust,) = properties["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": ["lambda.amazonaws.com"]}
+    written = load_template()["Resources"]["AuthClientFunction"]["Properties"]["Policies"][0]["Statement"]
+    deployed = [statement for policy in properties["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
+    assert [statement["Sid"] for statement in deployed] == [statement["Sid"] for statement in written]
