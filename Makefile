@@ -58,7 +58,7 @@ build: $(INSTALLED)  ## sam build for REGION, no container needed
 fuzz: $(INSTALLED)  ## FUZZ_CASES generated requests through the handler over moto; prints answers per status
 	$(BIN)/python -m tools.bench.fuzz --cases $(FUZZ_CASES)
 
-bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at bcrypt cost 12 (medians, p90, ratios)
+bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at the deployed bcrypt cost (medians, p90, ratios)
 	$(BIN)/python -m tools.bench.refusal_timing
 
 bench-token: $(INSTALLED)  ## token endpoint vs password login latency over HTTP on the local stack (medians, p90)

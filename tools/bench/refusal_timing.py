@@ -1,4 +1,4 @@
-"""`make bench-timing`: does a refused login take as long whatever the reason? Over HTTP, at bcrypt cost 12.
+"""`make bench-timing`: does a refused login take as long whatever the reason? Over HTTP, at the deployed default bcrypt cost.
 
 Starts the local stack (tools/local/stack.py) at the production cost and times, round-robin so
 that machine noise spreads evenly: an unknown username, a wrong password for a real user, and a
@@ -13,43 +13,31 @@ fewer times than that per account; every unknown-user request uses a username of
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 
+from tools.bench.http_timing import (
+    PRODUCTION_BCRYPT_ROUNDS,
+    WARMUP_REQUESTS,
+    Sent,
+    UnexpectedStatus,
+    percentile,
+    post,
+    round_robin,
+)
 from tools.local import demo_data
 from tools.local import stack as local_stack
 
-PRODUCTION_BCRYPT_ROUNDS = 12
 LOCKOUT_THRESHOLD = 100  # config allows up to 100
-WARMUP_REQUESTS = 3
 RATIO_RANGE = (0.8, 1.25)
 BENCH_WRONG_PASSWORD = "bench-timing-wrong-password"  # noqa: S105 - a deliberately wrong password
 
 
-def post_login(login_url: str, username: str, password: str) -> tuple[int, float]:
-    """(status, seconds) of one login over HTTP."""
-    body = json.dumps({"username": username, "password": password}).encode()
-    request = urllib.request.Request(  # noqa: S310 - the local stack's http URL
-        login_url,
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            response.read()
-            status = response.status
-    except urllib.error.HTTPError as error:
-        error.read()
-        status = error.code
-    return status, time.perf_counter() - started
+def wrong_password_login(login_url: str, username: Callable[[], str]) -> Callable[[], Sent]:
+    """A login with the benchmark's wrong password for the next username of a kind."""
+    return lambda: post(login_url, {"username": username(), "password": BENCH_WRONG_PASSWORD})
 
 
 def kinds() -> dict[str, Callable[[], str]]:
@@ -59,11 +47,6 @@ def kinds() -> dict[str, Callable[[], str]]:
         "unknown user": lambda: f"bench-{uuid.uuid4().hex[:12]}@example.com",
         "inactive, wrong password": lambda: demo_data.INACTIVE.username,
     }
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,16 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         env={"LOCKOUT_THRESHOLD": str(LOCKOUT_THRESHOLD)},
     )
     try:
-        usernames = kinds()
-        timings: dict[str, list[float]] = {kind: [] for kind in usernames}
-        for round_number in range(WARMUP_REQUESTS + args.requests):
-            for kind, username in usernames.items():
-                status, seconds = post_login(stack.api_url, username(), BENCH_WRONG_PASSWORD)
-                if status != 401:
-                    print(f"{kind}: expected 401, got {status}; stopping", file=sys.stderr)
-                    return 1
-                if round_number >= WARMUP_REQUESTS:
-                    timings[kind].append(seconds)
+        timings = round_robin(
+            {kind: (wrong_password_login(stack.api_url, username), 401) for kind, username in kinds().items()},
+            args.requests,
+        )
+    except UnexpectedStatus as error:
+        print(f"{error}; stopping", file=sys.stderr)
+        return 1
     finally:
         stack.stop()
 

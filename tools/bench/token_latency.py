@@ -10,34 +10,22 @@ side) more than they predict AWS latency. A benchmark that prints figures, not a
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 
-from tools.bench.refusal_timing import PRODUCTION_BCRYPT_ROUNDS, percentile
+from tools.bench.http_timing import (
+    PRODUCTION_BCRYPT_ROUNDS,
+    WARMUP_REQUESTS,
+    Sent,
+    UnexpectedStatus,
+    percentile,
+    post,
+    round_robin,
+)
 from tools.local import demo_data
 from tools.local import stack as local_stack
 from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH
-
-WARMUP_REQUESTS = 3
-
-
-def post(url: str, body: dict, headers: dict[str, str] | None = None) -> tuple[int, dict, float]:
-    """(status, JSON body, seconds) of one POST over HTTP."""
-    request = urllib.request.Request(  # noqa: S310 - the local stack's http URL
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    started = time.perf_counter()
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            status, payload = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, payload = error.code, error.read()
-    return status, json.loads(payload or b"null"), time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,19 +43,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"opening a session: expected 200, got {status}", file=sys.stderr)
             return 1
         bearer = {"Authorization": f"Bearer {body['session']['token']}"}
-        kinds: dict[str, tuple[Callable[[], tuple[int, dict, float]], int]] = {
+        kinds: dict[str, tuple[Callable[[], Sent], int]] = {
             "password login (POST /api/auth/client/)": (lambda: post(login_url, credentials), 200),
             "session token (POST /api/auth/token/)": (lambda: post(token_url, {}, bearer), 201),
         }
-        timings: dict[str, list[float]] = {kind: [] for kind in kinds}
-        for round_number in range(WARMUP_REQUESTS + args.requests):
-            for kind, (send, expected) in kinds.items():
-                status, _, seconds = send()
-                if status != expected:
-                    print(f"{kind}: expected {expected}, got {status}; stopping", file=sys.stderr)
-                    return 1
-                if round_number >= WARMUP_REQUESTS:
-                    timings[kind].append(seconds)
+        timings = round_robin(kinds, args.requests)
+    except UnexpectedStatus as error:
+        print(f"{error}; stopping", file=sys.stderr)
+        return 1
     finally:
         stack.stop()
 
