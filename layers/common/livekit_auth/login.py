@@ -115,15 +115,31 @@ class LoginService:
         issued_at = int(self._clock())
         channels = []
         for membership in memberships:
-            room = room_name(membership.channel_id)
-            grant = VideoGrant(room, membership.can_publish, membership.can_subscribe, membership.can_publish_data)
-            token = mint_token(
-                credentials=credentials,
-                identity=user_id,
-                display_name=shown_name,
-                grant=grant,
-                issued_at=issued_at,
-                ttl_seconds=self._policy.token_ttl_seconds,
+            room, token = membership_token(
+                credentials, membership, user_id, shown_name, issued_at, self._policy.token_ttl_seconds
             )
             channels.append(ChannelToken(membership.channel_id, membership.name, room, token))
         return channels
+
+
+def membership_token(
+    credentials: LiveKitCredentials,
+    membership: Membership,
+    identity: str,
+    display_name: str,
+    issued_at: int,
+    ttl_seconds: int,
+) -> tuple[str, str]:
+    """The room of one membership and a token for it with the membership's grants; the login and the
+    token endpoint both mint through here."""
+    room = room_name(membership.channel_id)
+    grant = VideoGrant(room, membership.can_publish, membership.can_subscribe, membership.can_publish_data)
+    token = mint_token(
+        credentials=credentials,
+        identity=identity,
+        display_name=display_name,
+        grant=grant,
+        issued_at=issued_at,
+        ttl_seconds=ttl_seconds,
+    )
+    return room, token

@@ -33,12 +33,12 @@ from livekit_auth.errors import (
     SessionUnknown,
     UserDataNotFound,
 )
-from livekit_auth.login import LoginResult
+from livekit_auth.login import LoginResult, membership_token
 from livekit_auth.server_urls import is_allowed
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.records import Membership, User
 from livekit_auth.storage.sessions import SessionRecord, SessionStore
-from livekit_auth.tokens import LiveKitCredentials, VideoGrant, mint_token, room_name
+from livekit_auth.tokens import LiveKitCredentials, room_name
 
 ROTATION_GRACE_SECONDS = 30  # two tabs refreshing at once both keep working
 LAST_USE_WRITE_SECONDS = 3600  # last use is written at most this often per session
@@ -179,15 +179,8 @@ class SessionService:
             done.result()
         user = self._check_user(record, pending_user.result())
         membership = self._membership(requested_room, memberships)
-        room = room_name(membership.channel_id)
-        grant = VideoGrant(room, membership.can_publish, membership.can_subscribe, membership.can_publish_data)
-        token = mint_token(
-            credentials=pending_credentials.result(),
-            identity=identity,
-            display_name=user.shown_name,
-            grant=grant,
-            issued_at=int(now),
-            ttl_seconds=self.policy.token_ttl_seconds,
+        room, token = membership_token(
+            pending_credentials.result(), membership, identity, user.shown_name, int(now), self.policy.token_ttl_seconds
         )
         return ParticipantToken(self._server_url(record.server_url), token, room, user.shown_name)
 
