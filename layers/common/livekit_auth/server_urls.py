@@ -5,6 +5,7 @@ Shared by the input model (a request's `server_url`) and the configuration (ALLO
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit, urlunsplit
 
 SERVER_URL_SCHEMES = frozenset({"http", "https", "ws", "wss"})
@@ -27,4 +28,10 @@ def same_server_key(url: str) -> str:
 
 def is_allowed(url: str, default: str, allowed: tuple[str, ...]) -> bool:
     """Whether `url` may be answered: any URL when no list is configured; else a listed one or the default."""
-    return not allowed or same_server_key(url) in {same_server_key(entry) for entry in (*allowed, default)}
+    return not allowed or same_server_key(url) in _allowed_keys(allowed, default)
+
+
+@functools.cache
+def _allowed_keys(allowed: tuple[str, ...], default: str) -> frozenset[str]:
+    """The configured list's keys, worked out once per container rather than on every request."""
+    return frozenset(same_server_key(entry) for entry in (*allowed, default))
