@@ -39,7 +39,7 @@ class LoginRequest:
 
     @classmethod
     def from_event(cls, event: APIGatewayProxyEvent) -> LoginRequest:
-        document = _json_object(event)
+        document = json_object(event)
         username, password = document.get("username"), document.get("password")
         if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:
             raise RequestRejected(400, messages.USERNAME_AND_PASSWORD_REQUIRED, "missing_fields")
@@ -63,10 +63,6 @@ class LoginRequest:
 
 def json_object(event: APIGatewayProxyEvent) -> dict:
     """The body as a JSON object, or the 413/415/400 every route's input model shares."""
-    return _json_object(event)
-
-
-def _json_object(event: APIGatewayProxyEvent) -> dict:
     media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise RequestRejected(415, messages.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
