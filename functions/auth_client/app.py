@@ -210,8 +210,7 @@ def unknown_route(_: NotFoundError) -> Response:
 def server_error(error: Exception) -> Response:
     """The guide's 500: the cause goes to the log, only the request id goes to the client."""
     request_id = _request_id()
-    message = LOG_MESSAGES.get(app.current_event.resource, "login attempt")
-    logger.exception(message, extra={"outcome": "error", "reason": type(error).__name__, "status": 500})
+    logger.exception(_log_message(), extra={"outcome": "error", "reason": type(error).__name__, "status": 500})
     metrics.add_metric(name="LoginServerError", unit=MetricUnit.Count, value=1)
     return answer(
         500, {"error": messages.SERVER_ERROR, "details": messages.SERVER_ERROR_DETAILS.format(request_id=request_id)}
@@ -233,8 +232,12 @@ def answer(status: int, body: dict | None, extra_headers: dict[str, str] | None 
 
 def log_attempt(outcome: str, reason: str, status: int) -> None:
     """One JSON line per attempt (the username rides along, JSON-escaped); never a password, hash or token."""
-    message = LOG_MESSAGES.get(app.current_event.resource, "login attempt")
-    logger.info(message, extra={"outcome": outcome, "reason": reason, "status": status})
+    logger.info(_log_message(), extra={"outcome": outcome, "reason": reason, "status": status})
+
+
+def _log_message() -> str:
+    """The log line's message: what the route does (the login's when no session route matched)."""
+    return LOG_MESSAGES.get(app.current_event.resource, "login attempt")
 
 
 def _request_id() -> str:
