@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 ALLOWED_METHOD = "POST"
 ALLOWED_HEADERS = "Content-Type"
-SESSION_HEADERS = "Authorization, Content-Type"  # the session routes carry a Bearer token
+SESSION_HEADERS = f"Authorization, {ALLOWED_HEADERS}"  # the session routes also carry a Bearer token
 PREFLIGHT_MAX_AGE_SECONDS = 7200  # Chromium's ceiling
 
 # On every answer, errors included: login answers must not be cached or sniffed into HTML.
