@@ -8,7 +8,8 @@ import hashlib
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from livekit_auth import browser
+from inputs import MAX_DEVICE_LENGTH
+from livekit_auth import browser, messages
 from livekit_auth.config import SESSION_IDLE, TOKEN_ENDPOINT_TTL, load_settings
 from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, SECRET_BYTES, TOKEN_PATTERN, new_session_token, token_hash
 from session_inputs import bearer_token
@@ -82,3 +83,11 @@ def test_the_function_gets_the_sessions_table_and_the_outputs_name_it():
     variables = template["Resources"]["AuthClientFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["SESSIONS_TABLE"] == {"Ref": "SessionsTable"}
     assert template["Outputs"]["TokenEndpointUrl"]["Value"]["Fn::Sub"].endswith("/api/auth/token/")
+
+
+def test_the_invalid_device_message_names_the_length_the_input_model_enforces():
+    # Given: the limit lives in inputs.py, and the Persian message states it in Persian digits
+    persian_digits = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+    stated = str(MAX_DEVICE_LENGTH).translate(persian_digits)
+    # Then: a changed limit without a changed message fails here
+    assert f" {stated} " in messages.INVALID_DEVICE
