@@ -1,4 +1,5 @@
-"""`make bench-timing`: does a refused login take as long whatever the reason? Over HTTP, at the deployed default bcrypt cost.
+"""`make bench-timing`: does a refused login take as long whatever the reason? Over HTTP, at the
+deployed default bcrypt cost.
 
 Starts the local stack (tools/local/stack.py) at the production cost and times, round-robin so
 that machine noise spreads evenly: an unknown username, a wrong password for a real user, and a
