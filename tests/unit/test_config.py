@@ -1,9 +1,9 @@
 import pytest
 
 from livekit_auth import config
-from livekit_auth.config import INT_SETTINGS, IntSetting, allowed_origins, load_settings
+from livekit_auth.config import INT_SETTINGS, IntSetting, allowed_origins, load_settings, require_function_settings
 from livekit_auth.errors import ConfigurationError
-from tools.ci.cfn_template import load_template
+from tools.ci.cfn_template import TABLE_ENV, load_template
 
 TEMPLATE = load_template()
 
@@ -88,3 +88,15 @@ def test_allowed_origins_are_a_trimmed_comma_separated_list():
         "https://b.example",
     )
     assert allowed_origins({"ALLOWED_ORIGINS": ""}) == ("*",)
+
+
+@pytest.mark.parametrize("missing", ["USERS_TABLE", "CHANNELS_TABLE", "ATTEMPTS_TABLE", "SESSIONS_TABLE"])
+def test_the_function_refuses_to_start_without_any_of_its_tables(missing):
+    """Every table the template gives the function: a missing one is a 500 on every route, not a late surprise."""
+    env = {name: "a-table" for name in TABLE_ENV.values()} | {"LIVEKIT_SERVER_URL": "wss://lk.example"}
+    with pytest.raises(ConfigurationError, match=missing):
+        require_function_settings(load_settings(env | {missing: ""}))
+
+
+def test_allowed_origins_default_is_the_templates():
+    assert allowed_origins({}) == (TEMPLATE["Parameters"]["AllowedOrigins"]["Default"],)

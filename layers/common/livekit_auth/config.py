@@ -61,7 +61,7 @@ class TableNames:
     users: str
     channels: str
     attempts: str
-    sessions: str = ""  # only the session routes and authctl's session commands need it
+    sessions: str = ""  # the function needs it (require_function_settings); authctl only for session commands
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,8 +118,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 def require_function_settings(settings: Settings) -> Settings:
     """What the deployed function cannot run without; authctl and tools need less."""
-    if not all((settings.tables.users, settings.tables.channels, settings.tables.attempts)):
-        raise ConfigurationError("USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE must be set")
+    tables = settings.tables
+    if not all((tables.users, tables.channels, tables.attempts, tables.sessions)):
+        raise ConfigurationError("USERS_TABLE, CHANNELS_TABLE, ATTEMPTS_TABLE and SESSIONS_TABLE must be set")
     if not settings.livekit_url:
         raise ConfigurationError("LIVEKIT_SERVER_URL must be set")
     return settings

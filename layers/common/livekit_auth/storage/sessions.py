@@ -24,7 +24,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from livekit_auth.config import TableNames
-from livekit_auth.errors import ConfigurationError
 from livekit_auth.storage.dynamo import ConditionFailed, Item, call, is_write_conflict, number, pages
 
 SESSION_SK = "SESSION"
@@ -56,8 +55,6 @@ class SessionStore:
     """The function's view of the sessions table. `client` is a low-level boto3 DynamoDB client."""
 
     def __init__(self, client: Any, table: str) -> None:
-        if not table:
-            raise ConfigurationError("SESSIONS_TABLE must be set")
         self._db = client
         self._table = table
 
