@@ -23,6 +23,7 @@ from tests.support.authctl import Run, authctl_runner
 from tests.support.clock import FakeClock
 from tests.support.counters import AwsCallCounter, BcryptCounter
 from tests.support.handler import Answer, call_handler, new_container, run_on_clock
+from tests.support.livekit_servers import Servers, running_servers
 from tests.support.settings import BCRYPT_ROUNDS, function_settings
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
@@ -140,6 +141,13 @@ def authctl_run(
 ) -> Callable[..., Run]:
     """authctl_run(*argv, stdin="...", tty=False) -> Run, against the demo data in the tables USERS_TABLE etc. name."""
     return authctl_runner(monkeypatch, capsys)
+
+
+@pytest.fixture
+def livekit_servers(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+    """Two stand-in LiveKit servers on loopback, each with its own key, configured as the function's servers."""
+    with running_servers(monkeypatch) as servers:
+        yield servers
 
 
 # ---- clocks and counters ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the CommonLayer (`livekit_auth`).
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import services
 from inputs import LoginRequest, RequestRejected
-from livekit_auth import browser, messages
+from livekit_auth import browser, messages, webhooks
 from livekit_auth.errors import (
     AccountInactive,
     AccountLocked,
@@ -39,13 +40,20 @@ from livekit_auth.errors import (
     UserDataNotFound,
 )
 from livekit_auth.login import LoginResult
+from livekit_auth.room_service import RemovalReport
 from livekit_auth.sessions import OpenSession, SessionService
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
 from session_inputs import TokenRequest, bearer_token
 
 LOGIN_PATH = "/api/auth/client"  # the REST resolver also matches the guide's trailing slash
 TOKEN_PATH, REFRESH_PATH, LOGOUT_PATH = "/api/auth/token", "/api/auth/refresh", "/api/auth/logout"
-LOG_MESSAGES = {TOKEN_PATH: "token request", REFRESH_PATH: "session refresh", LOGOUT_PATH: "session logout"}
+WEBHOOK_PATH = "/api/livekit/webhook"  # LiveKit's servers, not clients: see livekit_auth.webhooks
+LOG_MESSAGES = {
+    TOKEN_PATH: "token request",
+    REFRESH_PATH: "session refresh",
+    LOGOUT_PATH: "session logout",
+    WEBHOOK_PATH: "livekit webhook",
+}
 
 # ASCII-escaped JSON: a username holding U+2028 or U+0085 cannot split a log line for any reader.
 logger = Logger(json_serializer=functools.partial(json.dumps, default=str, separators=(",", ":"), ensure_ascii=True))
@@ -64,7 +72,7 @@ def log_in() -> Response:
     logger.append_keys(username=normalize_username(request.username)[:MAX_USERNAME_LENGTH])
     settings, service = services.configured()
     server_url = request.answer_server_url(settings.livekit_url, settings.allowed_server_urls)
-    result = service.log_in(request.username, request.password)
+    result = service.log_in(request.username, request.password, server_url)
     body = success_body(result, server_url)
     if request.session:  # opt-in: without it the body is the guide's, byte for byte
         opened = services.session_service().open(result, server_url=request.server_url, device=request.device)
@@ -114,9 +122,49 @@ def refresh_session() -> Response:
 def log_out() -> Response:
     sessions, session = authenticated()
     sessions.log_out(session)
+    report_removal(services.revocation().session_ended(session.record))
     log_attempt("success", "ok", 204)
     metrics.add_metric(name="SessionEnded", unit=MetricUnit.Count, value=1)
     return answer(204, None)
+
+
+@app.post(WEBHOOK_PATH)
+def livekit_webhook() -> Response:
+    """A LiveKit server's webhook: a bare 401 unless its server signed exactly this body; on participant_joined,
+    a participant whose access has ended is removed (or stops publishing) at once."""
+    try:
+        webhook = webhooks.verify(raw_body(), app.current_event.headers.get("authorization"), services.keys())
+    except webhooks.WebhookRejected as rejected:
+        log_attempt("refused", rejected.reason, 401)
+        metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
+        return answer(401, None)
+    verdict = "ignored"
+    if webhook.kind == webhooks.PARTICIPANT_JOINED:
+        outcome = services.join_check().participant_joined(webhook)
+        verdict = outcome.verdict.value
+        report_removal(outcome.report)
+    logger.append_keys(livekit_event=webhook.kind)
+    log_attempt("success", verdict, 200)
+    metrics.add_metric(name=WEBHOOK_METRICS.get(verdict, "WebhookAccepted"), unit=MetricUnit.Count, value=1)
+    return answer(200, None)
+
+
+WEBHOOK_METRICS = {"remove": "WebhookParticipantRemoved", "restrict": "WebhookParticipantRestricted"}
+
+
+def raw_body() -> bytes:
+    """The body exactly as sent: its SHA-256 is what the webhook's signature covers."""
+    event = app.current_event
+    if event.is_base64_encoded:
+        return base64.b64decode(event.body or "")
+    return (event.body or "").encode("utf-8")
+
+
+def report_removal(report: RemovalReport) -> None:
+    """Servers that did not answer a removal: named in the log, counted; the change that ended access stands."""
+    if report.failed_servers:
+        logger.warning("livekit removal failed", extra={"failed_servers": list(report.failed_servers)})
+        metrics.add_metric(name="LiveKitRemovalFailed", unit=MetricUnit.Count, value=len(report.failed_servers))
 
 
 def authenticated() -> tuple[SessionService, OpenSession]:

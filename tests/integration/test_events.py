@@ -24,6 +24,8 @@ def test_event_gets_its_expected_status(invoke, path: Path):
     expected_status = EVENTS[path.stem][0]
     answer = call_handler(json.loads(path.read_text(encoding="utf-8")))
     assert answer.status == expected_status, answer.body
-    if expected_status >= 400:
+    if path.stem.startswith("webhook_"):  # LiveKit's servers are told nothing: no body, whatever the outcome
+        assert answer.body is None
+    elif expected_status >= 400:
         assert isinstance(answer.body["error"], str)
         assert answer.body["error"]

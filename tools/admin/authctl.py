@@ -36,7 +36,7 @@ from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Membership
 from livekit_auth.storage.sessions import SessionAdmin
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
-from tools.admin import transfer
+from tools.admin import room_access, transfer
 from tools.local import fake_aws
 
 # The stack outputs that name the tables (template.yaml) -> the variables the function reads.
@@ -174,7 +174,7 @@ def open_store(args: argparse.Namespace) -> tuple[AdminStore, Mapping[str, str]]
     """The store of the target tables, and the target function's settings (STACK_SETTINGS) as its environment."""
     if args.local:
         client = fake_aws.local_client("dynamodb", config=CLIENT_CONFIG)
-        settings = {**os.environ, "LOCAL_MODE": "true"}  # the local stack runs in LOCAL_MODE
+        settings = {**os.environ, **room_access.local_stack_settings(), "LOCAL_MODE": "true"}  # as `make run` runs
         return AdminStore(client, config.table_names(fake_aws.local_table_names())), settings
     if args.stack:
         tables, settings = stack_settings(args.stack)
@@ -207,7 +207,15 @@ def stack_settings(stack_name: str) -> tuple[config.TableNames, dict[str, str]]:
     if missing:
         raise UsageError(f"stack {stack_name} has no parameter {', '.join(missing)}: is it this service's stack?")
     tables = config.table_names({variable: outputs[key] for key, variable in STACK_OUTPUTS.items()})
-    return tables, {setting.variable: parameters[setting.parameter] for setting in STACK_SETTINGS}
+    settings = {setting.variable: parameters[setting.parameter] for setting in STACK_SETTINGS}
+    return tables, settings | room_access.stack_environment(parameters)
+
+
+def ssm_client(args: argparse.Namespace) -> Callable[[], Any]:
+    """How to build the SSM client that reads the target's LiveKit keys (only when a removal is due)."""
+    if args.local:
+        return lambda: fake_aws.local_client("ssm", config=CLIENT_CONFIG)
+    return lambda: boto3.client("ssm", config=CLIENT_CONFIG)
 
 
 # ---- passwords ---------------------------------------------------------------------------------------
@@ -256,6 +264,7 @@ def disable_user(store: AdminStore, args: argparse.Namespace) -> None:
     store.set_active(args.email, False)
     end_sessions(store, args.email)
     print(f"disabled {args.email}")
+    room_access.user_cut_off(store, args, store.require_user(args.email).user_id)
 
 
 def enable_user(store: AdminStore, args: argparse.Namespace) -> None:
@@ -269,6 +278,7 @@ def change_password(store: AdminStore, args: argparse.Namespace) -> None:
     store.change_password(args.email, new_password_hash(args))
     SessionAdmin(store.client, store.tables).forget_sessions(user.user_id)
     print(f"changed the password of {args.email}")
+    room_access.user_cut_off(store, args, user.user_id)
 
 
 def show_user(store: AdminStore, args: argparse.Namespace) -> None:
@@ -316,6 +326,7 @@ def list_sessions(store: AdminStore, args: argparse.Namespace) -> None:
 
 def log_out_user(store: AdminStore, args: argparse.Namespace) -> None:
     print(f"{args.email}: {end_sessions(store, args.email)}")
+    room_access.user_cut_off(store, args, store.require_user(args.email).user_id)
 
 
 def end_sessions(store: AdminStore, username: str) -> str:
@@ -365,11 +376,14 @@ def grant_channel(store: AdminStore, args: argparse.Namespace) -> None:
     )
     store.grant(user, channel, membership)
     print(f"granted {user.username} channel {channel.channel_id} ({permissions(membership)})")
+    room_access.grant_changed(store, args, user.user_id, membership)
 
 
 def revoke_channel(store: AdminStore, args: argparse.Namespace) -> None:
-    store.revoke(store.require_user(args.email), args.channel_id)
+    user = store.require_user(args.email)
+    store.revoke(user, args.channel_id)
     print(f"revoked {args.email} from channel {args.channel_id}")
+    room_access.grant_revoked(store, args, user.user_id, args.channel_id)
 
 
 def permissions(membership: Membership) -> str:
@@ -400,13 +414,21 @@ def main(argv: list[str] | None = None) -> int:
         store, settings = open_store(args)
         args.bcrypt_rounds = config.bcrypt_rounds(settings)
         args.session_idle_seconds = config.session_idle_seconds(settings)
+        args.livekit = room_access.Target(settings, ssm_client(args))
         if "email" in args:
             args.email = email_address(args.email)
         args.run(store, args)
     except MissingTable as error:
         tables = ", ".join(vars(store.tables).values())
         return fail(f"{error}: one of the tables {tables} does not exist (check --local, --stack or *_TABLE)")
-    except (AdminError, UsageError, UnusablePassword, ConfigurationError, transfer.TransferError) as error:
+    except (
+        AdminError,
+        UsageError,
+        UnusablePassword,
+        ConfigurationError,
+        transfer.TransferError,
+        room_access.RemovalFailed,
+    ) as error:
         return fail(str(error))
     except (BotoCoreError, ClientError) as error:
         hint = " (is `make run` running?)" if args.local else ""

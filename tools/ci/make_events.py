@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from livekit_auth.tokens import LiveKitCredentials
 from tools import REPO_ROOT
 from tools.local.api_gateway import (
     LOGIN_PATH,
@@ -17,6 +18,8 @@ from tools.local.api_gateway import (
     LOGOUT_RESOURCE,
     REFRESH_RESOURCE,
     TOKEN_RESOURCE,
+    WEBHOOK_PATH,
+    WEBHOOK_RESOURCE,
     proxy_event,
 )
 from tools.local.demo_data import (
@@ -28,6 +31,9 @@ from tools.local.demo_data import (
     NO_DATA,
     VIEWER,
 )
+
+from tools.local.fake_aws import API_KEY, API_SECRET
+from tools.local.fake_livekit import sign_webhook, webhook_body
 
 EVENTS_DIR = REPO_ROOT / "events"
 JSON_HEADERS = {
@@ -47,6 +53,17 @@ def _login(body: Any, *, headers: dict[str, str] | None = None, raw: str | None 
         body=text,
         **kwargs,
     )
+
+
+# A webhook of the emulated server, signed with its key until 2100 (files on disk must not expire), for a
+# participant this service never issued a token to: a live server would be asked to remove it.
+WEBHOOK_BODY = webhook_body("participant_joined", "channel-7654321", "00000000-0000-4000-8000-000000000000")
+WEBHOOK_SIGNED = sign_webhook(WEBHOOK_BODY, LiveKitCredentials(API_KEY, API_SECRET), issued_at=1_764_000_000, ttl=2**31)
+
+
+def _webhook(authorization: str | None, body: bytes = WEBHOOK_BODY) -> dict:
+    headers = {"Content-Type": "application/webhook+json", **({"Authorization": authorization} if authorization else {})}
+    return proxy_event("POST", WEBHOOK_PATH, resource=WEBHOOK_RESOURCE, headers=headers, body=body)
 
 
 def _credentials(username: str, password: str = DEMO_PASSWORD, **extra: Any) -> dict:
@@ -143,6 +160,10 @@ EVENTS: dict[str, tuple[int, dict]] = {
     "logout_ok": (204, _session_route(LOGOUT_RESOURCE, DEMO_SESSION_TOKENS["logout"], raw="")),
     "logout_unknown_session": (401, _session_route(LOGOUT_RESOURCE, UNKNOWN_SESSION_TOKEN, raw="")),
     "logout_preflight": (204, _session_preflight(LOGOUT_RESOURCE)),
+    # LiveKit webhooks (issue 20): a bare 401 unless the server's key signed exactly this body.
+    "webhook_participant_joined": (200, _webhook(WEBHOOK_SIGNED)),
+    "webhook_unsigned": (401, _webhook(None)),
+    "webhook_body_tampered": (401, _webhook(WEBHOOK_SIGNED, WEBHOOK_BODY.replace(b"channel-", b"channel-1"))),
 }
 
 

@@ -28,6 +28,8 @@ LOGIN_PATH = LOGIN_RESOURCE + "/"  # the public path, as the guide writes it
 # The session routes (issue 11), each answered with or without the trailing slash like the login.
 TOKEN_RESOURCE, REFRESH_RESOURCE, LOGOUT_RESOURCE = "/api/auth/token", "/api/auth/refresh", "/api/auth/logout"
 TOKEN_PATH, REFRESH_PATH, LOGOUT_PATH = TOKEN_RESOURCE + "/", REFRESH_RESOURCE + "/", LOGOUT_RESOURCE + "/"
+WEBHOOK_RESOURCE = "/api/livekit/webhook"  # LiveKit's servers post their webhooks here
+WEBHOOK_PATH = WEBHOOK_RESOURCE + "/"
 FUNCTION_LOGICAL_ID = "AuthClientFunction"
 MAX_REQUEST_BYTES = 1024 * 1024  # larger bodies get the template's REQUEST_TOO_LARGE answer
 

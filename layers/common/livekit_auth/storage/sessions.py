@@ -130,6 +130,20 @@ class SessionStore:
         """End the session: its tokens no longer find it (their items expire through TTL)."""
         _retry_conflicts(lambda: call(self._db.delete_item, TableName=self._table, Key=_key(session_id, SESSION_SK)))
 
+    def sessions_of_device(self, user_id: str, device: str) -> list[SessionRecord]:
+        """The user's session items with this device (the ByUser index; a LiveKit webhook's check)."""
+        return [
+            session_from_item(item)
+            for item in pages(
+                self._db.query,
+                TableName=self._table,
+                IndexName=USER_INDEX,
+                KeyConditionExpression="user_id = :user_id",
+                FilterExpression="device = :device",
+                ExpressionAttributeValues={":user_id": {"S": user_id}, ":device": {"S": device}},
+            )
+        ]
+
     def _db_transact(self, *items: Item) -> None:
         call(self._db.transact_write_items, TransactItems=list(items))
 

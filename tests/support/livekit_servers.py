@@ -1,0 +1,55 @@
+"""Two stand-in LiveKit servers on loopback (tools.local.fake_livekit), each with its own key, set up as
+the function's configured servers: the credentials parameter holds the map of both, LIVEKIT_SERVER_URL
+names the first and ALLOWED_SERVER_URLS the second."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+
+from livekit_auth.tokens import LiveKitCredentials
+from tools.local.fake_aws import CREDENTIALS_PARAMETER
+from tools.local.fake_livekit import FakeRoomService
+
+FIRST = LiveKitCredentials("APIfirstServer", "first-server-secret-of-at-least-32-bytes")
+SECOND = LiveKitCredentials("APIsecondServer", "second-server-secret-of-at-least-32-bytes")
+
+
+@dataclass
+class Servers:
+    first: FakeRoomService
+    second: FakeRoomService
+
+    def both(self) -> tuple[FakeRoomService, FakeRoomService]:
+        return self.first, self.second
+
+    def seat(self, room: str, *identities: str) -> None:
+        """Put these participants in the room on both servers."""
+        for server in self.both():
+            server.rooms.setdefault(room, set()).update(identities)
+
+
+def credentials_map(*servers: FakeRoomService) -> str:
+    """The credentials parameter's value in the per-server shape."""
+    return json.dumps({server.url: {"api_key": server.pair.api_key, "api_secret": server.pair.api_secret} for server in servers})
+
+
+@contextlib.contextmanager
+def running_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+    """Both servers running and configured for the function (and authctl, which reads the same environment)."""
+    servers = Servers(FakeRoomService(FIRST).start(), FakeRoomService(SECOND).start())
+    boto3.client("ssm").put_parameter(
+        Name=CREDENTIALS_PARAMETER, Value=credentials_map(*servers.both()), Type="SecureString", Overwrite=True
+    )
+    monkeypatch.setenv("LIVEKIT_SERVER_URL", servers.first.url)
+    monkeypatch.setenv("ALLOWED_SERVER_URLS", servers.second.url)
+    try:
+        yield servers
+    finally:
+        for server in servers.both():
+            server.stop()

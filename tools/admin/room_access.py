@@ -1,0 +1,94 @@
+"""authctl's side of revocation: after a command ends someone's access in the tables, take them out of
+the LiveKit rooms on every configured server (livekit_auth.revocation says who loses what).
+
+The servers and their keys are the target function's own: its LIVEKIT_SERVER_URL, ALLOWED_SERVER_URLS
+and credentials parameter (with --stack, the stack's parameters; read from SSM only when a removal is
+due). A server that does not answer leaves the change made: authctl names it and exits 1, and the
+function's LiveKit webhook removes the participant if it rejoins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+from livekit_auth import config
+from livekit_auth.credentials import server_keys
+from livekit_auth.revocation import Revocation
+from livekit_auth.room_service import RemovalReport, RoomRemoval
+from livekit_auth.storage.accounts import AccountReader
+from livekit_auth.storage.records import Membership
+
+# The stack parameters that tell the function which LiveKit servers and keys (template.yaml) -> its variables.
+STACK_PARAMETERS = {
+    "LiveKitServerUrl": "LIVEKIT_SERVER_URL",
+    "AllowedServerUrls": "ALLOWED_SERVER_URLS",
+    "LiveKitCredentialsParameterName": "LIVEKIT_CREDENTIALS_PARAMETER",
+    "LiveKitApiKeyParameterName": "LIVEKIT_API_KEY_PARAMETER",
+    "LiveKitApiSecretParameterName": "LIVEKIT_API_SECRET_PARAMETER",
+}
+
+
+class RemovalFailed(Exception):
+    """The change is made, but these LiveKit servers did not answer the removal."""
+
+
+@dataclass
+class Target:
+    """The target function's LiveKit settings (as its environment) and an SSM client to read its keys with."""
+
+    settings: Mapping[str, str]
+    ssm_client: Callable[[], Any]
+
+    def revocation(self, accounts: AccountReader) -> Revocation:
+        settings = config.load_settings(self.settings)
+        keys = server_keys(settings, SSMProvider(boto3_client=self.ssm_client()))
+        return Revocation(RoomRemoval(keys, local_mode=settings.local_mode), accounts)
+
+
+def local_stack_settings() -> dict[str, str]:
+    """The `make run` function's LiveKit variables, derived as `make run` derives them (from this environment)."""
+    from tools.local import fake_aws, stack  # only for --local
+
+    settings = stack.function_settings(fake_aws.local_table_names(), os.environ)
+    return {variable: settings.get(variable, "") for variable in STACK_PARAMETERS.values()}
+
+
+def stack_environment(parameters: Mapping[str, str]) -> dict[str, str]:
+    """The function's LiveKit variables from a deployed stack's parameters."""
+    return {variable: parameters.get(name, "") for name, variable in STACK_PARAMETERS.items()}
+
+
+def user_cut_off(store: AccountReader, args: argparse.Namespace, user_id: str) -> None:
+    _report(_revocation(store, args).user_cut_off(user_id))
+
+
+def grant_revoked(store: AccountReader, args: argparse.Namespace, user_id: str, channel_id: int) -> None:
+    _report(_revocation(store, args).grant_revoked(user_id, channel_id))
+
+
+def grant_changed(store: AccountReader, args: argparse.Namespace, user_id: str, membership: Membership) -> None:
+    _report(_revocation(store, args).grant_changed(user_id, membership))
+
+
+def _revocation(store: AccountReader, args: argparse.Namespace) -> Revocation:
+    return args.livekit.revocation(store)  # main() sets args.livekit (a Target)
+
+
+def _report(report: RemovalReport) -> None:
+    if report.removed or report.restricted:
+        print(f"LiveKit: removed {report.removed}, restricted {report.restricted} participant(s)")
+    for url in report.skipped_servers:
+        print(f"LiveKit: {url} not contacted (a local run reaches servers on this machine only)", file=sys.stderr)
+    if report.failed_servers:
+        raise RemovalFailed(
+            "the change is made, but these LiveKit servers did not answer the removal: "
+            + ", ".join(report.failed_servers)
+            + " (their webhook removes the participant if it rejoins; run the command again to retry)"
+        )
