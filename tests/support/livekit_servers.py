@@ -36,7 +36,9 @@ class Servers:
 
 def credentials_map(*servers: FakeRoomService) -> str:
     """The credentials parameter's value in the per-server shape."""
-    return json.dumps({server.url: {"api_key": server.pair.api_key, "api_secret": server.pair.api_secret} for server in servers})
+    return json.dumps(
+        {server.url: {"api_key": server.pair.api_key, "api_secret": server.pair.api_secret} for server in servers}
+    )
 
 
 @contextlib.contextmanager

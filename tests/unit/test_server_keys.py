@@ -37,7 +37,9 @@ def test_the_first_shape_is_one_pair_for_every_configured_server():
 
 
 def test_removal_reaches_each_server_once_over_http():
-    keys = ServerKeys.from_parameter_document(MAP | {"https://eu.lk.example": MAP["wss://eu.lk.example"]}, "wss://eu.lk.example")
+    keys = ServerKeys.from_parameter_document(
+        MAP | {"https://eu.lk.example": MAP["wss://eu.lk.example"]}, "wss://eu.lk.example"
+    )
     assert [room_service_url(url) for url, _ in keys.servers()] == ["https://eu.lk.example", "https://us.lk.example"]
     assert room_service_url("ws://127.0.0.1:7880/") == "http://127.0.0.1:7880"
 
@@ -59,7 +61,7 @@ BAD = {
 
 @pytest.mark.parametrize("document", BAD.values(), ids=BAD.keys())
 def test_a_malformed_map_is_refused_without_quoting_a_secret(document):
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(ValueError, match=r"\S") as refused:
         ServerKeys.from_parameter_document(document, "wss://eu.lk.example")
     assert "secret-that" not in str(refused.value)
 
@@ -68,5 +70,5 @@ def test_a_short_secret_is_named_by_its_server():
     keys = ServerKeys.from_parameter_document(
         MAP | {"wss://us.lk.example/": {"api_key": "APIus", "api_secret": "short"}}, "wss://eu.lk.example"
     )
-    with pytest.raises(ValueError, match="us.lk.example"):
+    with pytest.raises(ValueError, match=r"us\.lk\.example"):
         keys.check_secrets(32)

@@ -31,7 +31,6 @@ from tools.local.demo_data import (
     NO_DATA,
     VIEWER,
 )
-
 from tools.local.fake_aws import API_KEY, API_SECRET
 from tools.local.fake_livekit import sign_webhook, webhook_body
 
@@ -62,7 +61,10 @@ WEBHOOK_SIGNED = sign_webhook(WEBHOOK_BODY, LiveKitCredentials(API_KEY, API_SECR
 
 
 def _webhook(authorization: str | None, body: bytes = WEBHOOK_BODY) -> dict:
-    headers = {"Content-Type": "application/webhook+json", **({"Authorization": authorization} if authorization else {})}
+    headers = {
+        "Content-Type": "application/webhook+json",
+        **({"Authorization": authorization} if authorization else {}),
+    }
     return proxy_event("POST", WEBHOOK_PATH, resource=WEBHOOK_RESOURCE, headers=headers, body=body)
 
 

@@ -31,7 +31,9 @@ def server_keys(settings: Settings, provider: SSMProvider | None = None) -> Serv
     if settings.credentials_parameter:
         return _from_one_parameter(settings, provider)
     if settings.credentials_from_ssm:
-        values = _get_parameters(provider, settings, {settings.api_key_parameter: {}, settings.api_secret_parameter: {}})
+        values = _get_parameters(
+            provider, settings, {settings.api_key_parameter: {}, settings.api_secret_parameter: {}}
+        )
         pair = LiveKitCredentials(
             api_key=str(values[settings.api_key_parameter]), api_secret=str(values[settings.api_secret_parameter])
         )

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from livekit_auth.errors import AccountInactive, InvalidCredentials, NoChannels, UserDataNotFound
 from livekit_auth.passwords import verify_password
+from livekit_auth.server_keys import ServerKeys
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.attempts import LoginThrottle
-from livekit_auth.server_keys import ServerKeys
 from livekit_auth.storage.records import Membership
 from livekit_auth.tokens import LiveKitCredentials, VideoGrant, mint_token, room_name
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
@@ -108,7 +108,9 @@ class LoginService:
             raise UserDataNotFound()
         if not memberships:
             raise NoChannels()
-        channels = self._mint(pending_credentials.result().for_server(server_url), user.user_id, user.shown_name, memberships)
+        channels = self._mint(
+            pending_credentials.result().for_server(server_url), user.user_id, user.shown_name, memberships
+        )
         return LoginResult(user.user_id, username, channels, user.session_generation)
 
     def _mint(

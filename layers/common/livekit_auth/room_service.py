@@ -183,7 +183,11 @@ class RoomRemoval:
         return self._each_server(lambda client: self._remove_on(client, who), servers)
 
     def restrict(
-        self, user_id: str, room: str, permission: Permission, servers: list[tuple[str, LiveKitCredentials]] | None = None
+        self,
+        user_id: str,
+        room: str,
+        permission: Permission,
+        servers: list[tuple[str, LiveKitCredentials]] | None = None,
     ) -> RemovalReport:
         """Give every identity of the user in `room` this permission, without disconnecting anyone."""
         who = Participants(user_id, (room,))

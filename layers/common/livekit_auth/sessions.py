@@ -182,7 +182,9 @@ class SessionService:
         membership = self._membership(requested_room, memberships)
         server_url = self._server_url(record.server_url)
         pair = pending_credentials.result().for_server(server_url)
-        room, token = membership_token(pair, membership, identity, user.shown_name, int(now), self.policy.token_ttl_seconds)
+        room, token = membership_token(
+            pair, membership, identity, user.shown_name, int(now), self.policy.token_ttl_seconds
+        )
         return ParticipantToken(server_url, token, room, user.shown_name)
 
     def _server_url(self, remembered: str | None) -> str:

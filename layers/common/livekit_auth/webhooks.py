@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -124,9 +125,14 @@ class Identity:
 
 
 def parse_identity(identity: str) -> Identity | None:
-    """`<user_id>` or `<user_id>:<device>`, as the service issues them; None for anything else."""
+    """`<user_id>` or `<user_id>:<device>`, as the service issues them (user ids are UUIDs in their
+    canonical form); None for anything else: an agent, a recorder, another service's participant."""
     user_id, separator, device = identity.partition(DEVICE_SEPARATOR)
-    if not user_id or (separator and not device):
+    try:
+        canonical = str(uuid.UUID(user_id))
+    except ValueError:
+        return None
+    if canonical != user_id or (separator and not device):
         return None
     return Identity(user_id, device or None)
 
