@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from livekit_auth import messages
+from tests.support.livekit_servers import dev_room_service
 from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
 from tools.admin import authctl
 from tools.local import api_gateway
@@ -32,6 +33,7 @@ from tools.local.demo_data import (
     PRIVATE_CHANNEL,
     PUBLIC_CHANNEL,
 )
+from tools.local.fake_livekit import FakeRoomService
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "auth-api-guide.fa.md"  # the contract
 GUIDE_CLIENT = Path(__file__).with_name("guide_client.mjs")
@@ -39,8 +41,15 @@ TIMEOUT = 10
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
+def livekit() -> Iterator[FakeRoomService]:
+    """The stack's LiveKit server: a stand-in on loopback that records the RoomService calls it gets."""
+    with dev_room_service() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(livekit: FakeRoomService) -> Iterator[local_stack.LocalStack]:
+    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS, env={"LIVEKIT_SERVER_URL": livekit.url})
     yield running
     running.stop()
 
@@ -50,9 +59,10 @@ def post(stack: local_stack.LocalStack, body: object, *, url: str | None = None,
 
 
 @pytest.fixture
-def local_authctl(stack, monkeypatch: pytest.MonkeyPatch, capsys):
+def local_authctl(stack, livekit, monkeypatch: pytest.MonkeyPatch, capsys):
     """authctl --local against the stack, as `make run` users call it: authctl_local(*argv, stdin="")."""
     monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
+    monkeypatch.setenv("LIVEKIT_SERVER_URL", livekit.url)  # the same environment as the stack's
     monkeypatch.setenv("BCRYPT_ROUNDS", str(BCRYPT_ROUNDS))
 
     def run(*argv: str, stdin: str = "") -> str:
@@ -95,9 +105,9 @@ def test_login_answers_the_guides_success_shape(stack):
         assert claims["video"]["room"] == f"channel-{channel_id}"
 
 
-def test_without_server_url_the_local_livekit_is_named(stack):
+def test_without_server_url_the_local_livekit_is_named(stack, livekit):
     response = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD})
-    assert response.json()["server_url"] == local_stack.LOCAL_SETTINGS["LIVEKIT_SERVER_URL"]
+    assert response.json()["server_url"] == livekit.url  # LIVEKIT_SERVER_URL, as `make run` lets it be set
 
 
 @pytest.mark.parametrize(
@@ -198,13 +208,15 @@ def test_one_connection_carries_several_requests(stack):
 # ---- users managed with authctl --local ----------------------------------------------------------------
 
 
-def test_users_made_with_authctl_local_log_in(stack, local_authctl):
+def test_users_made_with_authctl_local_log_in(stack, local_authctl, livekit):
     username, password = "made.locally@example.com", "made-locally-password"
     user_id = local_authctl("user", "add", username, "--password-stdin", stdin=password + "\n").strip()
     assert post(stack, {"username": username, "password": password}).status_code == 403  # no channel yet
 
     local_authctl("channel", "add", "555", "Local channel")
     local_authctl("grant", username, "555", "--no-publish")
+    assert livekit.calls[-1].method == "ListParticipants"  # a grant without publishing restricts who is in the room
+    assert livekit.calls[-1].body == {"room": "channel-555"}
     response = post(stack, {"username": username, "password": password})
     assert response.status_code == 200, response.text
     assert response.json()["user_id"] == user_id

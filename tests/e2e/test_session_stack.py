@@ -15,18 +15,27 @@ import requests
 from livekit.api import TokenVerifier
 
 from livekit_auth import messages
+from tests.support.livekit_servers import dev_room_service
 from tests.support.settings import BCRYPT_ROUNDS
 from tools.admin import authctl
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LOGIN_PATH, LOGOUT_PATH, REFRESH_PATH, TOKEN_PATH, TOKEN_RESOURCE
+from tools.local.api_gateway import LOGIN_PATH, LOGOUT_PATH, REFRESH_PATH, TOKEN_PATH, TOKEN_RESOURCE, WEBHOOK_PATH
 from tools.local.demo_data import DEMO, DEMO_PASSWORD
+from tools.local.fake_livekit import FakeRoomService, sign_webhook, webhook_body
 
 TIMEOUT = 10
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
+def livekit() -> Iterator[FakeRoomService]:
+    """The stack's LiveKit server: a stand-in on loopback that records the RoomService calls it gets."""
+    with dev_room_service() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(livekit: FakeRoomService) -> Iterator[local_stack.LocalStack]:
+    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS, env={"LIVEKIT_SERVER_URL": livekit.url})
     yield running
     running.stop()
 
@@ -98,12 +107,37 @@ def test_the_logins_preflight_is_unchanged(stack):
     assert answer.headers["Access-Control-Allow-Headers"] == "Content-Type"
 
 
-def test_authctl_local_lists_and_ends_sessions(stack, monkeypatch, capsys):
+def test_authctl_local_lists_and_ends_sessions(stack, livekit, monkeypatch, capsys):
     token = open_session(stack, device="authctl-e2e")["token"]
     monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
+    monkeypatch.setenv("LIVEKIT_SERVER_URL", livekit.url)  # the same environment as the stack's
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
     assert authctl.main(["--local", "user", "sessions", DEMO.username]) == 0
     assert "authctl-e2e\t" in capsys.readouterr().out
     assert authctl.main(["--local", "user", "logout", DEMO.username]) == 0
     assert post(stack, TOKEN_PATH, token, json={}).status_code == 401
+
+
+def test_a_logout_over_http_removes_that_device_from_the_livekit_rooms(stack, livekit):
+    body = {"username": DEMO.username, "password": DEMO_PASSWORD, "session": True, "device": "tablet"}
+    login = requests.post(stack.api_url, json=body, timeout=TIMEOUT).json()
+    user_id, room = login["user_id"], "channel-1234567"
+    livekit.rooms[room] = {f"{user_id}:tablet", f"{user_id}:phone"}
+
+    assert post(stack, LOGOUT_PATH, login["session"]["token"]).status_code == 204
+
+    assert livekit.rooms[room] == {f"{user_id}:phone"}
+
+
+def test_a_signed_webhook_over_http_removes_a_participant_without_an_account(stack, livekit):
+    identity, room = "00000000-0000-4000-8000-00000000e2e0", "channel-1234567"
+    livekit.rooms[room] = {identity}
+    webhook = webhook_body("participant_joined", room, identity)
+    headers = {"Authorization": sign_webhook(webhook, livekit.pair), "Content-Type": "application/webhook+json"}
+
+    answer = requests.post(url(stack, WEBHOOK_PATH), data=webhook, headers=headers, timeout=TIMEOUT)
+    unsigned = requests.post(url(stack, WEBHOOK_PATH), data=webhook, timeout=TIMEOUT)
+
+    assert (answer.status_code, unsigned.status_code, unsigned.content) == (200, 401, b"")
+    assert livekit.rooms[room] == set()

@@ -55,3 +55,16 @@ def running_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
     finally:
         for server in servers.both():
             server.stop()
+
+
+@contextlib.contextmanager
+def dev_room_service() -> Iterator[FakeRoomService]:
+    """A stand-in for `livekit-server --dev` (its public dev key pair), for a local stack to name as its
+    LIVEKIT_SERVER_URL, so nothing reaches a LiveKit server someone may run on the default port."""
+    from tools.local.stack import DEV_API_KEY, DEV_API_SECRET
+
+    server = FakeRoomService(LiveKitCredentials(DEV_API_KEY, DEV_API_SECRET)).start()
+    try:
+        yield server
+    finally:
+        server.stop()

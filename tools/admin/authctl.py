@@ -214,6 +214,7 @@ def stack_settings(stack_name: str) -> tuple[config.TableNames, dict[str, str]]:
 def ssm_client(args: argparse.Namespace) -> Callable[[], Any]:
     """How to build the SSM client that reads the target's LiveKit keys (only when a removal is due)."""
     if args.local:
+        os.environ.setdefault("AWS_DEFAULT_REGION", fake_aws.REGION)  # the emulator's, for any client built on the way
         return lambda: fake_aws.local_client("ssm", config=CLIENT_CONFIG)
     return lambda: boto3.client("ssm", config=CLIENT_CONFIG)
 

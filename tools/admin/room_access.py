@@ -19,7 +19,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 from livekit_auth import config
-from livekit_auth.credentials import server_keys
 from livekit_auth.revocation import Revocation
 from livekit_auth.room_service import RemovalReport, RoomRemoval
 from livekit_auth.storage.accounts import AccountReader
@@ -47,6 +46,10 @@ class Target:
     ssm_client: Callable[[], Any]
 
     def revocation(self, accounts: AccountReader) -> Revocation:
+        # Here, not at the top: the function's module builds its own SSM client on import, which needs a
+        # region, and most commands never read a key.
+        from livekit_auth.credentials import server_keys
+
         settings = config.load_settings(self.settings)
         keys = server_keys(settings, SSMProvider(boto3_client=self.ssm_client()))
         return Revocation(RoomRemoval(keys, local_mode=settings.local_mode), accounts)

@@ -3,6 +3,7 @@
 bcrypt_cost      median bcrypt check time per cost on this machine
 refusal_timing   `make bench-timing`: refused-login latency by reason over HTTP at the production cost
 token_latency    `make bench-token`: the token endpoint's latency over HTTP beside the password login's
+cold_init        `make bench-cold-init`: the function's cold init with each RoomService client, beside boto3's
 http_timing      what those two share: a timed POST, round-robin timing after a warm-up, the p90
 fuzz             `make fuzz`: many generated requests through the handler, answers counted per status
 migration        `make bench-migration`: one PBKDF2 check at Django's defaults, and the import rate into the local stack

@@ -8,4 +8,5 @@ fake_aws     fake credentials and region, the function's environment derived fro
              the `make run` emulator's address, tables and clients (standard-library light)
 invoke       one events/ file through the function against the running stack (`make invoke`)
 demo_data    the demo channels and users `make run` seeds and the tests share
+fake_livekit  a stand-in LiveKit RoomService on loopback and LiveKit-signed webhooks (tests, events/)
 """
