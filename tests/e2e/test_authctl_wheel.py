@@ -7,6 +7,7 @@ the dev venv's pins. The installed command runs in its own process, away from th
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -34,7 +35,10 @@ def run(*command: str | Path, **options) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, *PIP, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", out, ROOT)
+    try:
+        run(sys.executable, *PIP, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", out, ROOT)
+    finally:  # setuptools' scratch copy: a later build would carry modules deleted since
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
     (built,) = out.glob("*.whl")
     return built
 
