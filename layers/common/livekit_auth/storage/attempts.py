@@ -19,7 +19,7 @@ from typing import Any
 
 from livekit_auth.errors import AccountLocked
 from livekit_auth.storage.dynamo import ConditionFailed, Item, call, number
-from livekit_auth.storage.records import AttemptState, attempt_state_from_item, username_key
+from livekit_auth.storage.records import AttemptState, attempt_state_from_item
 
 # While an attempt past the free ones is being checked the account is held, at most this long
 # (longer than the function's timeout, so a crashed attempt cannot hold it forever).
@@ -80,7 +80,7 @@ class LoginThrottle:
         self._lock(username, until=until, expires_at=math.ceil(until) + QUIET_WINDOW_SECONDS)
 
     def record_success(self, username: str) -> None:
-        call(self._db.delete_item, TableName=self._table, Key=username_key(username))
+        call(self._db.delete_item, TableName=self._table, Key={"username": {"S": username}})
 
     def lock_seconds(self, attempt_number: int) -> int:
         """1 s after the threshold-th failure, doubling with each further one, up to the cap."""
@@ -142,7 +142,7 @@ class LoginThrottle:
             call(
                 self._db.update_item,
                 TableName=self._table,
-                Key=username_key(username),
+                Key={"username": {"S": username}},
                 UpdateExpression="SET locked_until = :until, expires_at = :expires REMOVE held_until",
                 ConditionExpression="attribute_exists(attempts)",
                 ExpressionAttributeValues={":until": number(until), ":expires": number(expires_at)},
@@ -152,7 +152,7 @@ class LoginThrottle:
         response = call(
             self._db.update_item,
             TableName=self._table,
-            Key=username_key(username),
+            Key={"username": {"S": username}},
             UpdateExpression=update,
             ConditionExpression=condition,
             ExpressionAttributeValues=values,
