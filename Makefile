@@ -87,5 +87,5 @@ scan: $(SCAN_INSTALLED)  ## zizmor on the workflows, checkov on template.yaml (o
 rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) into an AWS emulator, then a login from its tables
 	$(BIN)/python -m tools.ci.rehearse_deploy
 
-clean:  ## remove the build, the virtual environments, node_modules and test caches
-	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis
+clean:  ## remove the builds (sam, wheel), the virtual environments, node_modules and test caches
+	rm -rf .aws-sam build $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis
