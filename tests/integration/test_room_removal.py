@@ -10,8 +10,7 @@ from livekit_auth.revocation import Revocation
 from livekit_auth.room_service import Participants, Permission, RoomRemoval
 from livekit_auth.server_keys import ServerKeys
 from livekit_auth.storage.accounts import AccountReader
-from livekit_auth.storage.records import Membership
-from livekit_auth.storage.sessions import SessionRecord
+from livekit_auth.storage.records import Membership, SessionRecord
 from tests.support.livekit_servers import credentials_map
 from tools.local.fake_livekit import FakeRoomService
 

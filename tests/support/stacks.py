@@ -7,8 +7,8 @@ import json
 import boto3
 
 from livekit_auth import config
+from livekit_authctl import targets
 from tests.support.livekit_servers import Servers
-from tools.admin import authctl
 from tools.local import fake_aws
 
 
@@ -35,7 +35,7 @@ def deploy_service_stack(
 ) -> None:
     """This service's stack over `tables` ({USERS_TABLE: name, ...}), with these parameters; its LiveKit servers
     `livekit` (stand-ins on loopback; without them it names none, and a removal fails before any call)."""
-    outputs = {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()}
+    outputs = {output: tables[variable] for output, variable in targets.STACK_OUTPUTS.items()}
     parameters = {
         config.BCRYPT_ROUNDS.parameter: str(bcrypt_rounds),
         config.SESSION_IDLE.parameter: str(session_idle_seconds),

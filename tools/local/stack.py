@@ -36,8 +36,9 @@ import boto3
 import jwt
 
 from livekit_auth import config
-from livekit_auth.storage.admin import AdminStore
 from livekit_auth.tokens import LiveKitCredentials
+from livekit_authctl import local_stack as authctl_local_stack
+from livekit_authctl.storage.admin import AdminStore
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import demo_data, fake_aws
@@ -54,8 +55,8 @@ DEV_API_SECRET = "secret"  # noqa: S105 - LiveKit's public development secret
 # Settings the template does not fix, or fixes for AWS only. LOCAL_MODE admits the short dev secret;
 # metric lines (EMF) are for CloudWatch and would only bury the request log here.
 LOCAL_SETTINGS = {
-    "LIVEKIT_SERVER_URL": "ws://localhost:7880",
-    "LIVEKIT_CREDENTIALS_PARAMETER": "/livekit-auth/local/livekit-credentials",
+    "LIVEKIT_SERVER_URL": authctl_local_stack.LIVEKIT_SERVER_URL,
+    "LIVEKIT_CREDENTIALS_PARAMETER": authctl_local_stack.LIVEKIT_CREDENTIALS_PARAMETER,
     "ALLOWED_ORIGINS": "*",
     "LOCAL_MODE": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",

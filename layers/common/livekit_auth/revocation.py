@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from livekit_auth.room_service import Participants, Permission, RemovalReport, RoomRemoval
 from livekit_auth.sessions import session_ends_at
 from livekit_auth.storage.accounts import AccountReader
-from livekit_auth.storage.records import Membership
-from livekit_auth.storage.sessions import SessionRecord, SessionStore
+from livekit_auth.storage.records import Membership, SessionRecord
+from livekit_auth.storage.sessions import SessionStore
 from livekit_auth.tokens import room_name
 from livekit_auth.webhooks import Account, Verdict, VerifiedWebhook, channel_of, decide, parse_identity
 

@@ -16,13 +16,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 
 from livekit_auth import config
 from livekit_auth.revocation import Revocation
 from livekit_auth.room_service import RemovalReport, RoomRemoval
-from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.records import Membership
+from livekit_authctl import local_stack
+from livekit_authctl.storage.stores import Stores
 
 # The stack parameters that tell the function which LiveKit servers and keys (template.yaml) -> its variables.
 STACK_PARAMETERS = {
@@ -45,22 +47,24 @@ class Target:
     settings: Mapping[str, str]
     ssm_client: Callable[[], Any]
 
-    def revocation(self, accounts: AccountReader) -> Revocation:
+    def revocation(self, stores: Stores) -> Revocation:
         # Here, not at the top: the function's module builds its own SSM client on import, which needs a
         # region, and most commands never read a key.
         from livekit_auth.credentials import server_keys
 
         settings = config.load_settings(self.settings)
         keys = server_keys(settings, SSMProvider(boto3_client=self.ssm_client()))
-        return Revocation(RoomRemoval(keys, local_mode=settings.local_mode), accounts)
+        return Revocation(RoomRemoval(keys, local_mode=settings.local_mode), stores.admin)
 
 
 def local_stack_settings() -> dict[str, str]:
-    """The `make run` function's LiveKit variables, derived as `make run` derives them (from this environment)."""
-    from tools.local import fake_aws, stack  # only for --local
-
-    settings = stack.function_settings(fake_aws.local_table_names(), os.environ)
-    return {variable: settings.get(variable, "") for variable in STACK_PARAMETERS.values()}
+    """The `make run` function's LiveKit variables: this environment's, else the local stack's defaults (as
+    `make run` sets them)."""
+    defaults = {
+        "LIVEKIT_SERVER_URL": local_stack.LIVEKIT_SERVER_URL,
+        "LIVEKIT_CREDENTIALS_PARAMETER": local_stack.LIVEKIT_CREDENTIALS_PARAMETER,
+    }
+    return {variable: os.environ.get(variable) or defaults.get(variable, "") for variable in STACK_PARAMETERS.values()}
 
 
 def stack_environment(parameters: Mapping[str, str]) -> dict[str, str]:
@@ -68,20 +72,28 @@ def stack_environment(parameters: Mapping[str, str]) -> dict[str, str]:
     return {variable: parameters.get(name, "") for name, variable in STACK_PARAMETERS.items()}
 
 
-def user_cut_off(store: AccountReader, args: argparse.Namespace, user_id: str) -> None:
-    _report(_revocation(store, args).user_cut_off(user_id))
+def user_cut_off(stores: Stores, args: argparse.Namespace, user_id: str) -> None:
+    _report(_revocation(stores, args).user_cut_off(user_id))
 
 
-def grant_revoked(store: AccountReader, args: argparse.Namespace, user_id: str, channel_id: int) -> None:
-    _report(_revocation(store, args).grant_revoked(user_id, channel_id))
+def grant_revoked(stores: Stores, args: argparse.Namespace, user_id: str, channel_id: int) -> None:
+    _report(_revocation(stores, args).grant_revoked(user_id, channel_id))
 
 
-def grant_changed(store: AccountReader, args: argparse.Namespace, user_id: str, membership: Membership) -> None:
-    _report(_revocation(store, args).grant_changed(user_id, membership))
+def grant_changed(stores: Stores, args: argparse.Namespace, user_id: str, membership: Membership) -> None:
+    _report(_revocation(stores, args).grant_changed(user_id, membership))
 
 
-def _revocation(store: AccountReader, args: argparse.Namespace) -> Revocation:
-    return args.livekit.revocation(store)  # main() sets args.livekit (a Target)
+def ssm_client(args: argparse.Namespace, client_config: Any) -> Callable[[], Any]:
+    """How to build the SSM client that reads the target's LiveKit keys (only when a removal is due)."""
+    if args.local:
+        os.environ.setdefault("AWS_DEFAULT_REGION", local_stack.REGION)  # the emulator's, for any client built
+        return lambda: local_stack.local_client("ssm", config=client_config)
+    return lambda: boto3.client("ssm", config=client_config)
+
+
+def _revocation(stores: Stores, args: argparse.Namespace) -> Revocation:
+    return args.livekit.revocation(stores)  # cli.main sets args.livekit (a Target)
 
 
 def _report(report: RemovalReport) -> None:
