@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from livekit_auth import config
 from livekit_auth.revocation import Revocation
@@ -53,7 +54,10 @@ class Target:
         from livekit_auth.credentials import server_keys
 
         settings = config.load_settings(self.settings)
-        keys = server_keys(settings, SSMProvider(boto3_client=self.ssm_client()))
+        try:
+            keys = server_keys(settings, SSMProvider(boto3_client=self.ssm_client()))
+        except GetParameterError as error:  # names the parameter, never a value
+            raise RemovalFailed(f"the change is made, but the LiveKit keys could not be read: {error}") from None
         return Revocation(RoomRemoval(keys, local_mode=settings.local_mode), stores.admin)
 
 
@@ -81,6 +85,8 @@ def grant_revoked(stores: Stores, args: argparse.Namespace, user_id: str, channe
 
 
 def grant_changed(stores: Stores, args: argparse.Namespace, user_id: str, membership: Membership) -> None:
+    if membership.can_publish:  # a grant that keeps publishing changes nobody in the room: no key is read
+        return
     _report(_revocation(stores, args).grant_changed(user_id, membership))
 
 

@@ -4,10 +4,12 @@ made, and authctl exits 1 naming it."""
 
 from __future__ import annotations
 
+import boto3
 import pytest
 
 from tests.support.livekit_servers import Servers
 from tools.local.demo_data import DEMO, PRIVATE_CHANNEL, PUBLIC_CHANNEL
+from tools.local.fake_aws import CREDENTIALS_PARAMETER
 
 NEW_PASSWORD = "another password for the revocation test"
 
@@ -86,3 +88,12 @@ def test_commands_that_end_no_access_reach_no_server(authctl_run, seated):
     assert authctl_run("user", "enable", DEMO.username).code == 0
     assert authctl_run("grant", DEMO.username, str(PUBLIC_CHANNEL[0])).code == 0
     assert [server.calls for server in servers.both()] == [[], []]
+
+
+def test_unreadable_livekit_keys_leave_the_change_made_and_say_so(authctl_run, seated, good_login):
+    boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
+    run = authctl_run("user", "disable", DEMO.username)
+    assert run.code == 1
+    assert "could not be read" in run.err
+    assert CREDENTIALS_PARAMETER in run.err
+    assert good_login(DEMO.username).status == 403
