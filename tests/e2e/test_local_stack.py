@@ -21,7 +21,7 @@ import requests
 from livekit_auth import messages
 from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
 from tools.admin import authctl
-from tools.local import api_gateway
+from tools.local import api_gateway, fake_aws
 from tools.local import stack as local_stack
 from tools.local.demo_data import (
     DEMO,
@@ -179,6 +179,19 @@ def test_other_routes_get_the_gateways_404(stack, method, path):
     assert (response.status_code, response.json()) == (404, {"error": messages.ROUTE_NOT_FOUND})
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_emulator_runs_a_transaction_once_per_client_request_token(stack):
+    """As DynamoDB does: botocore's retry of a timed-out TransactWriteItems (same token) must not fail on the
+    first try's own write, which gave the local stack's login a 500 under load."""
+    table = stack.tables["SESSIONS_TABLE"]
+    item = {"pk": {"S": "idempotency-test"}, "sk": {"S": "SESSION"}, "expires_at": {"N": "1"}}
+    put = {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    dynamodb = fake_aws.local_client("dynamodb", stack.emulator_url)
+    for _ in range(2):
+        dynamodb.transact_write_items(TransactItems=[put], ClientRequestToken="one-login")
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[put], ClientRequestToken="another-login")
 
 
 def test_a_request_http_server_refuses_gets_the_gateways_json(stack):
