@@ -3,7 +3,7 @@ the HTTP server that turns each request into an event and the function's result 
 
 All three follow template.yaml: its routes, its GatewayResponses (answers given without calling the
 function), the function's memory and timeout. The local stack serves the API with ApiGateway; the
-tests, `make fuzz`, `make invoke` and the events/ generator build events and contexts here.
+tests, `make invoke` and the events/ generator build events and contexts here.
 """
 
 from __future__ import annotations
