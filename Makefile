@@ -88,4 +88,4 @@ rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) 
 	$(BIN)/python -m tools.ci.rehearse_deploy
 
 clean:  ## remove the build, the virtual environments, node_modules and test caches
-	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis
+	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis .schemathesis
