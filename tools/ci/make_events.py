@@ -31,8 +31,8 @@ from tools.local.demo_data import (
     NO_DATA,
     VIEWER,
 )
-from tools.local.fake_aws import API_KEY, API_SECRET
 from tools.local.fake_livekit import sign_webhook, webhook_body
+from tools.local.stack import DEV_API_KEY, DEV_API_SECRET
 
 EVENTS_DIR = REPO_ROOT / "events"
 JSON_HEADERS = {
@@ -54,10 +54,11 @@ def _login(body: Any, *, headers: dict[str, str] | None = None, raw: str | None 
     )
 
 
-# A webhook of the emulated server, signed with its key until 2100 (files on disk must not expire), for a
+# A webhook of `make run`'s LiveKit (its dev key pair), signed for good (files on disk must not expire), for a
 # participant this service never issued a token to: a live server would be asked to remove it.
 WEBHOOK_BODY = webhook_body("participant_joined", "channel-7654321", "00000000-0000-4000-8000-000000000000")
-WEBHOOK_SIGNED = sign_webhook(WEBHOOK_BODY, LiveKitCredentials(API_KEY, API_SECRET), issued_at=1_764_000_000, ttl=2**31)
+WEBHOOK_PAIR = LiveKitCredentials(DEV_API_KEY, DEV_API_SECRET)
+WEBHOOK_SIGNED = sign_webhook(WEBHOOK_BODY, WEBHOOK_PAIR, issued_at=1_764_000_000, ttl=2**31)
 
 
 def _webhook(authorization: str | None, body: bytes = WEBHOOK_BODY) -> dict:

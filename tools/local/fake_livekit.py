@@ -28,7 +28,7 @@ from livekit_auth.tokens import LiveKitCredentials
 HOST = "127.0.0.1"
 
 
-def sign_webhook(body: bytes, pair: LiveKitCredentials, *, issued_at: float | None = None, ttl: int = 300) -> str:
+def sign_webhook(body: bytes, pair: LiveKitCredentials, *, issued_at: float | None = None, ttl: int = 86400) -> str:
     """The `Authorization` value LiveKit sends with a webhook: a JWT by the server's key over the body's hash."""
     now = int(time.time() if issued_at is None else issued_at)
     claims = {
