@@ -20,7 +20,7 @@ export const ROUTES = Object.freeze({
 /**
  * How long after a refresh was sent the client may present the same token again when the answer was lost
  * (a dropped connection, a gateway's 5xx): the server answers a repeat within its grace window
- * (livekit_auth.sessions.ROTATION_GRACE_SECONDS, 30 s) with the same successor. Kept below that window,
+ * (livekit_auth.sessions.ROTATION_GRACE_SECONDS) with the same successor. Kept below that window,
  * which a test holds, because the old token presented after it revokes the session as copied.
  */
 export const REFRESH_RETRY_WINDOW_SECONDS = 20;

@@ -454,6 +454,21 @@ def test_the_successor_kept_for_a_replay_is_sealed_under_the_old_token(invoke, h
     assert base64.b64encode(secret).decode() not in stored  # nor as DynamoDB's binary type would show it
 
 
+def test_a_rotated_token_without_a_successor_to_answer_is_refused_not_rotated_again(invoke, handler_clock, store):
+    """A token item rotated before successors were kept (or whose seal does not open) gets no second successor."""
+    # Given: a session whose token is marked rotated with no successor kept
+    token = open_session()
+    store.client.update_item(
+        TableName=store.tables.sessions,
+        Key={"pk": {"S": token.split(".", 1)[0]}, "sk": {"S": f"TOKEN#{token_hash(token)}"}},
+        UpdateExpression="SET rotated_at = :now",
+        ExpressionAttributeValues={":now": {"N": str(int(handler_clock()))}},
+    )
+    # When / Then: its refresh within the grace is refused, and nothing was minted
+    assert_session_refused(refresh_session(token))
+    assert live_token_hashes(store, token) == []
+
+
 def test_late_reuse_on_refresh_also_revokes(invoke, handler_clock):
     # Given: a session refreshed once, past the grace window
     old = open_session()
