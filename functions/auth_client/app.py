@@ -29,7 +29,7 @@ from livekit_auth.errors import (
     AccountLocked,
     IdentityNotAllowed,
     InvalidCredentials,
-    LoginRefused,
+    Refused,
     NoChannels,
     RoomNotAllowed,
     SessionExpired,
@@ -145,16 +145,16 @@ def success_body(result: LoginResult, server_url: str) -> dict:
 # ---- domain outcomes -> the guide's answers ---------------------------------------------------------
 
 
-def no_headers(_: LoginRefused) -> dict[str, str]:
+def no_headers(_: Refused) -> dict[str, str]:
     return {}
 
 
-def bearer_challenge(_: LoginRefused) -> dict[str, str]:
+def bearer_challenge(_: Refused) -> dict[str, str]:
     """Headers of the session rows: the client must (re)authenticate with a Bearer token (RFC 6750)."""
     return {"WWW-Authenticate": "Bearer"}
 
 
-def retry_after(error: LoginRefused) -> dict[str, str]:
+def retry_after(error: Refused) -> dict[str, str]:
     """Headers of the AccountLocked row (the table pairs them)."""
     return {"Retry-After": str(cast(AccountLocked, error).retry_after_seconds)}
 
@@ -167,14 +167,14 @@ class Refusal:
     message: str
     reason: str  # the log line's `reason`
     metric: str
-    headers: Callable[[LoginRefused], dict[str, str]] = field(default=no_headers)
+    headers: Callable[[Refused], dict[str, str]] = field(default=no_headers)
 
 
-REFUSALS: dict[type[LoginRefused], Refusal] = {
-    InvalidCredentials: Refusal(401, messages.INVALID_CREDENTIALS, "invalid_credentials", "LoginRefused"),
-    AccountInactive: Refusal(403, messages.ACCOUNT_INACTIVE, "inactive", "LoginRefused"),
-    NoChannels: Refusal(403, messages.NO_CHANNELS, "no_channels", "LoginRefused"),
-    UserDataNotFound: Refusal(404, messages.USER_DATA_NOT_FOUND, "user_data_not_found", "LoginRefused"),
+REFUSALS: dict[type[Refused], Refusal] = {
+    InvalidCredentials: Refusal(401, messages.INVALID_CREDENTIALS, "invalid_credentials", "Refused"),
+    AccountInactive: Refusal(403, messages.ACCOUNT_INACTIVE, "inactive", "Refused"),
+    NoChannels: Refusal(403, messages.NO_CHANNELS, "no_channels", "Refused"),
+    UserDataNotFound: Refusal(404, messages.USER_DATA_NOT_FOUND, "user_data_not_found", "Refused"),
     AccountLocked: Refusal(429, messages.TOO_MANY_ATTEMPTS, "locked", "LoginLocked", retry_after),
     SessionMissing: Refusal(401, messages.SESSION_REQUIRED, "no_session", "SessionRefused", bearer_challenge),
     SessionUnknown: Refusal(401, messages.SESSION_REQUIRED, "unknown_session", "SessionRefused", bearer_challenge),
@@ -192,8 +192,8 @@ def reject_input(error: RequestRejected) -> Response:
     return answer(error.status, {"error": error.message})
 
 
-@app.exception_handler(LoginRefused)
-def refuse_login(error: LoginRefused) -> Response:
+@app.exception_handler(Refused)
+def refuse_login(error: Refused) -> Response:
     refusal = REFUSALS[type(error)]
     log_attempt("refused", refusal.reason, refusal.status)
     metrics.add_metric(name=refusal.metric, unit=MetricUnit.Count, value=1)

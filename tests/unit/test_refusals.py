@@ -2,7 +2,7 @@
 
 import app
 from livekit_auth import errors, messages
-from livekit_auth.errors import AccountLocked, LoginRefused
+from livekit_auth.errors import AccountLocked, Refused
 
 
 def subclasses(base: type) -> set[type]:
@@ -13,7 +13,7 @@ def subclasses(base: type) -> set[type]:
 
 
 def test_every_login_refusal_has_a_row_in_the_handlers_table():
-    assert set(app.REFUSALS) == subclasses(LoginRefused)
+    assert set(app.REFUSALS) == subclasses(Refused)
 
 
 def test_every_row_answers_a_4xx_with_a_message_from_the_messages_module():
