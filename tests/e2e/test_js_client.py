@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from livekit_auth import config, messages, sessions
+from livekit_auth.routes import LOGIN
 from tests.support.settings import BCRYPT_ROUNDS
 from tools.ci import cfn_template
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LOGIN_PATH
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
 
 CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "js"
@@ -35,7 +35,7 @@ def stack() -> Iterator[local_stack.LocalStack]:
 def node_test_config(stack: local_stack.LocalStack) -> dict:
     """What the Node tests compare against, each from its one home."""
     return {
-        "base_url": stack.api_url.removesuffix(LOGIN_PATH),
+        "base_url": stack.api_url.removesuffix(LOGIN.public_path),
         "api_key": local_stack.DEV_API_KEY,
         "api_secret": local_stack.DEV_API_SECRET,
         "password": DEMO_PASSWORD,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.handler import Answer, call_handler, login_event
+from tests.support.handler import Answer, call_handler
 from tools.local.demo_data import DEMO_PASSWORD
+from tools.local.events import login_event
 
 WRONG_PASSWORD = "not-the-password"
 

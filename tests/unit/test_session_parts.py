@@ -11,10 +11,11 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from inputs import MAX_DEVICE_LENGTH
 from livekit_auth import browser, messages
 from livekit_auth.config import SESSION_IDLE, TOKEN_ENDPOINT_TTL, load_settings
+from livekit_auth.routes import TOKEN
 from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, SECRET_BYTES, TOKEN_PATTERN, new_session_token, token_hash
 from session_inputs import bearer_token
 from tools.ci.cfn_template import load_template, table_specs
-from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
+from tools.local.events import proxy_event
 
 ALLOWLIST = ("https://app.example.com",)
 
@@ -45,7 +46,7 @@ def test_only_the_sha256_of_a_token_is_stored():
     ],
 )
 def test_bearer_token(header, token):
-    event = proxy_event("POST", "/api/auth/token/", resource=TOKEN_RESOURCE, headers={"Authorization": header})
+    event = proxy_event("POST", "/api/auth/token/", resource=TOKEN.path, headers={"Authorization": header})
     assert bearer_token(APIGatewayProxyEvent(event)) == token
 
 

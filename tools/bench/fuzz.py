@@ -67,7 +67,7 @@ def run(cases: int, run_seed: int, report: IO[str]) -> tuple[Counter[int], Count
     import app  # after the environment is in place: services builds its AWS clients on import
     import services
     from livekit_auth import credentials
-    from tools.local.api_gateway import LocalContext
+    from tools.local.events import LocalContext
 
     services.configured.cache_clear()
     credentials.ssm_provider.clear_cache()

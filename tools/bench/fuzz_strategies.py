@@ -26,10 +26,11 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from livekit_auth.config import table_names
+from livekit_auth.routes import LOGIN
 from livekit_auth.storage.admin import AdminStore
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
-from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, proxy_event
+from tools.local.events import proxy_event
 
 # High enough that the random walk of wrong and right demo passwords rarely locks an account;
 # a 429 is still a valid answer and is checked like any other refusal.
@@ -186,7 +187,7 @@ class FuzzCase:
         return isinstance(self.document, dict) and self.document.get("password") == demo_data.DEMO_PASSWORD
 
     def event(self) -> dict[str, Any]:
-        event = proxy_event(self.method, self.path, resource=LOGIN_RESOURCE, headers=self.headers, body=self.body)
+        event = proxy_event(self.method, self.path, resource=LOGIN.path, headers=self.headers, body=self.body)
         event["isBase64Encoded"] = self.base64_flag
         return event
 
@@ -238,7 +239,7 @@ def fuzz_cases(draw: st.DrawFn) -> FuzzCase:
         weighted((30, st.just("POST")), (2, st.just("OPTIONS")), (1, st.sampled_from(("GET", "PUT", "DELETE"))))
     )
     path = draw(
-        weighted((30, st.just(LOGIN_PATH)), (1, st.sampled_from(("/api/auth/client", "/api/auth/", "/", "/x"))))
+        weighted((30, st.just(LOGIN.public_path)), (1, st.sampled_from(("/api/auth/client", "/api/auth/", "/", "/x"))))
     )
     body, base64_flag, document = draw(bodies())
     return FuzzCase(method, path, draw(header_sets()), body, base64_flag, document)
@@ -250,7 +251,7 @@ def wrong_password_cases(draw: st.DrawFn) -> FuzzCase:
     document = {"username": draw(demo_usernames), "password": draw(wrong_passwords)}
     headers = {draw(header_names): "application/json"}
     return FuzzCase(
-        "POST", LOGIN_PATH, headers, json.dumps(document, ensure_ascii=draw(st.booleans())), False, document
+        "POST", LOGIN.public_path, headers, json.dumps(document, ensure_ascii=draw(st.booleans())), False, document
     )
 
 

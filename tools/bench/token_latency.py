@@ -14,6 +14,7 @@ import statistics
 import sys
 from collections.abc import Callable
 
+from livekit_auth.routes import LOGIN, TOKEN
 from tools.bench.http_timing import (
     PRODUCTION_BCRYPT_ROUNDS,
     WARMUP_REQUESTS,
@@ -25,7 +26,6 @@ from tools.bench.http_timing import (
 )
 from tools.local import demo_data
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"starting the local stack at bcrypt cost {PRODUCTION_BCRYPT_ROUNDS} ...", flush=True)
     stack = local_stack.start(api_port=0, emulator_port=0, bcrypt_rounds=PRODUCTION_BCRYPT_ROUNDS)
     try:
-        login_url, token_url = stack.api_url, stack.api_url.removesuffix(LOGIN_PATH) + TOKEN_PATH
+        login_url, token_url = stack.api_url, stack.api_url.removesuffix(LOGIN.public_path) + TOKEN.public_path
         credentials = {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD}
         status, body, _ = post(login_url, {**credentials, "session": True, "device": "bench"})
         if status != 200:

@@ -36,12 +36,13 @@ import boto3
 import jwt
 
 from livekit_auth import config
+from livekit_auth.routes import LOGIN, TOKEN
 from livekit_auth.storage.admin import AdminStore
 from livekit_auth.tokens import LiveKitCredentials
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import demo_data, fake_aws
-from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH, ApiGateway, LambdaHandler
+from tools.local.api_gateway import ApiGateway, LambdaHandler
 from tools.local.fake_aws import DEFAULT_EMULATOR_PORT, HOST, TABLE_PREFIX, local_table_names
 
 MODULE = "tools.local.stack"
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 settings = function_settings(tables, os.environ)
                 fill_emulator(settings, seed_demo=not args.no_demo_data)
             api = running.enter_context(ApiGateway(HOST, args.api_port, load_function(settings), settings=settings))
-            api_url = api.url + LOGIN_PATH
+            api_url = api.url + LOGIN.public_path
             in_memory = not args.existing_tables
             print_banner(api_url, emulator_url, tables, in_memory=in_memory, demo=in_memory and not args.no_demo_data)
             if args.ready_file:
@@ -215,7 +216,7 @@ def session_commands(api_url: str) -> str:
         {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD, "session": True},
         separators=(",", ":"),
     )
-    token_url = api_url.removesuffix(LOGIN_PATH) + TOKEN_PATH
+    token_url = api_url.removesuffix(LOGIN.public_path) + TOKEN.public_path
     extract = """python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["token"])'"""
     return (
         f"TOKEN=$(curl -s -X POST {api_url} -H 'Content-Type: application/json' -d '{login}' | {extract})"
