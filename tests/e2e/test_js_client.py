@@ -7,14 +7,10 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from livekit_auth import config, messages, sessions
 from livekit_auth.routes import LOGIN
-from tests.support.settings import BCRYPT_ROUNDS
 from tools.ci import cfn_template
 from tools.local import stack as local_stack
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
@@ -23,13 +19,6 @@ CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "js"
 MODULE = CLIENT_DIR / "livekit-auth-client.mjs"
 NODE_TESTS = CLIENT_DIR / "livekit-auth-client.test.mjs"
 NODE_TIMEOUT_SECONDS = 120
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
-    yield running
-    running.stop()
 
 
 def node_test_config(stack: local_stack.LocalStack) -> dict:

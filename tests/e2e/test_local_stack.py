@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,13 +35,6 @@ from tools.local.demo_data import (
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "auth-api-guide.fa.md"  # the contract
 GUIDE_CLIENT = Path(__file__).with_name("guide_client.mjs")
 TIMEOUT = 10
-
-
-@pytest.fixture(scope="session")
-def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
-    yield running
-    running.stop()
 
 
 def post(stack: local_stack.LocalStack, body: object, *, url: str | None = None, **kwargs) -> requests.Response:

@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,19 +15,11 @@ from livekit.api import TokenVerifier
 
 from livekit_auth import messages
 from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN
-from tests.support.settings import BCRYPT_ROUNDS
 from tools.admin import authctl
 from tools.local import stack as local_stack
 from tools.local.demo_data import DEMO, DEMO_PASSWORD
 
 TIMEOUT = 10
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
-    yield running
-    running.stop()
 
 
 def url(stack: local_stack.LocalStack, path: str) -> str:

@@ -15,12 +15,12 @@ import app
 import services
 from livekit_auth.config import Settings
 from livekit_auth.routes import ROUTES
-from tests.support.events import route_event
 from tests.support.expanded_template import expanded, of_type
 from tests.support.handler import call_handler
 from tests.support.logins import lock_out
 from tests.support.logs import capture_function_output, output_lines
 from tools.local.demo_data import DEMO
+from tools.local.events import route_event
 
 Watched = tuple[str, str, dict[str, str]]
 
@@ -88,7 +88,7 @@ def test_a_500_on_any_route_emits_what_the_server_errors_alarm_watches(route, fu
     monkeypatch.setattr(services, "session_service", lambda: (_ for _ in ()).throw(broken))
     capsys.readouterr()
     # When
-    answer = call_handler(route_event(route, body={}, token="x" * 10))
+    answer = call_handler(route_event(route, {"username": DEMO.username, "password": "x"}, token="x" * 10))
     # Then
     assert answer.status == 500
     emitted = emitted_metrics(capsys)
