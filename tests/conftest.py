@@ -22,8 +22,8 @@ from tests.support import logins
 from tests.support.authctl import Run, authctl_runner
 from tests.support.clock import FakeClock
 from tests.support.counters import AwsCallCounter, BcryptCounter
-from tests.support.e2e import running_stack
 from tests.support.handler import Answer, call_handler, new_container, run_on_clock
+from tests.support.http_stack import running_stack
 from tests.support.settings import BCRYPT_ROUNDS, function_settings
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
@@ -149,7 +149,7 @@ def authctl_run(
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    """One `make run` stack for every e2e module, on free ports (tests/support/e2e.py)."""
+    """One `make run` stack for every e2e module, on free ports (tests/support/http_stack.py)."""
     with running_stack() as running:
         yield running
 

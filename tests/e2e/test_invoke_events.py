@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.e2e import running_stack
+from tests.support.http_stack import running_stack
 from tests.support.settings import BCRYPT_ROUNDS
 from tools.ci.make_events import EVENTS, EVENTS_DIR
 from tools.local import invoke

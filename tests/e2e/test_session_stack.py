@@ -98,3 +98,11 @@ def test_authctl_local_lists_and_ends_sessions(stack, monkeypatch, capsys):
     assert "authctl-e2e\t" in capsys.readouterr().out
     assert authctl.main(["--local", "user", "logout", DEMO.username]) == 0
     assert post(stack, TOKEN.public_path, token, json={}).status_code == 401
+
+
+def test_the_request_log_holds_no_metric_lines(stack):
+    """The function's EMF lines (ColdStart among them) are CloudWatch's to read, not the request log's."""
+    assert open_session(stack, device="log-check")["token"]
+    log = stack.log_path.read_text(encoding="utf-8")
+    assert '"message":"login attempt"' in log
+    assert not [line for line in log.splitlines() if line.startswith('{"_aws":')]

@@ -11,6 +11,6 @@ logs             the function's log output as the tests see it
 authctl          authctl run in this process: Run, authctl_runner (the authctl_run and authctl_without_demo fixtures)
 transfer         export/import: Django's password hashes made as Django makes them, dumpdata files, table scans
 sessions         calls of the session routes, open_session, the refused session's 401, a clock at the real time
-e2e              running_stack: the local stack over HTTP, started once (the `stack` fixture)
+http_stack       running_stack: the local stack over HTTP, started once (the `stack` fixture)
 stacks           stand-ins for deployed stacks (outputs and parameters) for authctl --stack
 """

@@ -8,6 +8,7 @@ events       the one builder of API Gateway events (any request, a route's, a pr
              Lambda context
 fake_aws     fake credentials and region, the function's environment derived from template.yaml,
              the `make run` emulator's address, tables and clients (standard-library light)
+output       what `make run` prints: the banner, and the request log without the function's metric lines
 invoke       one events/ file through the function against the running stack (`make invoke`)
 demo_data    the demo channels and users `make run` seeds and the tests share
 """
