@@ -62,11 +62,11 @@ def use_fake_aws(
     environ.update(fake_aws_environment(endpoint_url, region))
 
 
-def template_environment(tables: Mapping[str, str]) -> dict[str, str]:
-    """AuthClientFunction's Environment.Variables in template.yaml, resolved as a deploy with every default would:
-    each `!Ref` to a parameter is that parameter's Default (a parameter without one is left out: the caller
-    sets it), each `!Ref` to a table is its name in `tables` ({USERS_TABLE: name, ...}), literals stay."""
-    defaults = cfn_template.parameter_defaults()
+def template_environment(tables: Mapping[str, str], parameters: Mapping[str, str] | None = None) -> dict[str, str]:
+    """AuthClientFunction's Environment.Variables in template.yaml, resolved as a deploy with these `parameters`
+    (else every default) would: each `!Ref` to a parameter is its value (one without a value is left out: the
+    caller sets it), each `!Ref` to a table is its name in `tables` ({USERS_TABLE: name, ...}), literals stay."""
+    defaults = cfn_template.parameter_defaults() | dict(parameters or {})
     environment = {}
     for name, value in cfn_template.function_environment().items():
         if not isinstance(value, dict):
