@@ -12,6 +12,7 @@ from pathlib import Path
 from livekit_auth import config, messages, sessions
 from livekit_auth.routes import LOGIN
 from tools.ci import cfn_template
+from tools.local import fake_aws
 from tools.local import stack as local_stack
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
 
@@ -25,8 +26,8 @@ def node_test_config(stack: local_stack.LocalStack) -> dict:
     """What the Node tests compare against, each from its one home."""
     return {
         "base_url": stack.api_url.removesuffix(LOGIN.public_path),
-        "api_key": local_stack.DEV_API_KEY,
-        "api_secret": local_stack.DEV_API_SECRET,
+        "api_key": fake_aws.DEV_API_KEY,
+        "api_secret": fake_aws.DEV_API_SECRET,
         "password": DEMO_PASSWORD,
         "users": {"demo": DEMO.username, "viewer": VIEWER.username},
         "rooms": [f"channel-{channel_id}" for channel_id in sorted((PUBLIC_CHANNEL[0], PRIVATE_CHANNEL[0]))],

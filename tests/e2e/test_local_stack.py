@@ -20,7 +20,7 @@ import requests
 from livekit_auth import messages
 from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
 from tools.admin import authctl
-from tools.local import api_gateway
+from tools.local import api_gateway, fake_aws
 from tools.local import stack as local_stack
 from tools.local.demo_data import (
     DEMO,
@@ -82,14 +82,14 @@ def test_login_answers_the_guides_success_shape(stack):
         assert (entry["room"], entry["name"]) == (f"channel-{channel_id}", name)
         with warnings.catch_warnings():  # LiveKit's development secret is short on purpose
             warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
-            claims = jwt.decode(entry["token"], local_stack.DEV_API_SECRET, algorithms=["HS256"])
-        assert (claims["iss"], claims["sub"]) == (local_stack.DEV_API_KEY, body["user_id"])
+            claims = jwt.decode(entry["token"], fake_aws.DEV_API_SECRET, algorithms=["HS256"])
+        assert (claims["iss"], claims["sub"]) == (fake_aws.DEV_API_KEY, body["user_id"])
         assert claims["video"]["room"] == f"channel-{channel_id}"
 
 
 def test_without_server_url_the_local_livekit_is_named(stack):
     response = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD})
-    assert response.json()["server_url"] == local_stack.LOCAL_SETTINGS["LIVEKIT_SERVER_URL"]
+    assert response.json()["server_url"] == fake_aws.LOCAL_STACK_SETTINGS["LIVEKIT_SERVER_URL"]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from livekit.api import TokenVerifier
 from livekit_auth import messages
 from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN
 from tools.admin import authctl
+from tools.local import fake_aws
 from tools.local import stack as local_stack
 from tools.local.demo_data import DEMO, DEMO_PASSWORD
 
@@ -47,7 +48,7 @@ def test_the_banners_session_line_opens_a_session_and_fetches_a_token(stack):
     assert completed.returncode == 0, completed.stderr
     body = json.loads(completed.stdout)
     assert body["room_name"] == "channel-1234567"
-    claims = TokenVerifier(local_stack.DEV_API_KEY, local_stack.DEV_API_SECRET).verify(body["participant_token"])
+    claims = TokenVerifier(fake_aws.DEV_API_KEY, fake_aws.DEV_API_SECRET).verify(body["participant_token"])
     assert claims.name == DEMO.username
 
 

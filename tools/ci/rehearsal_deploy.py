@@ -122,8 +122,9 @@ def prepare_account(overrides: dict[str, str]) -> LiveKitCredentials:
     secret = LiveKitCredentials(api_key=f"APIrehearsal{secrets.token_hex(4)}", api_secret=secrets.token_urlsafe(48))
     ssm = boto3.client("ssm")
     if overrides.get("LiveKitCredentialsParameterName"):  # one SecureString with both
-        value = LiveKitCredentials(secret.api_key, secret.api_secret).parameter_value()
-        ssm.put_parameter(Name=overrides["LiveKitCredentialsParameterName"], Value=value, Type="SecureString")
+        fake_aws.put_livekit_credentials(
+            ssm, overrides["LiveKitCredentialsParameterName"], secret.api_key, secret.api_secret
+        )
     else:  # the two parameters older environments name
         ssm.put_parameter(Name=overrides["LiveKitApiKeyParameterName"], Value=secret.api_key, Type="SecureString")
         ssm.put_parameter(Name=overrides["LiveKitApiSecretParameterName"], Value=secret.api_secret, Type="SecureString")

@@ -38,7 +38,6 @@ import jwt
 from livekit_auth import config
 from livekit_auth.routes import LOGIN
 from livekit_auth.storage.admin import AdminStore
-from livekit_auth.tokens import LiveKitCredentials
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import demo_data, fake_aws, output
@@ -49,17 +48,6 @@ MODULE = "tools.local.stack"
 DEFAULT_API_PORT = 3000
 FUNCTION_PATH = REPO_ROOT / "functions" / "auth_client" / "app.py"
 
-# The key pair of LiveKit's own development server (`livekit-server --dev`).
-DEV_API_KEY = "devkey"
-DEV_API_SECRET = "secret"  # noqa: S105 - LiveKit's public development secret
-# Settings the template does not fix, or fixes for AWS only. LOCAL_MODE admits the short dev secret.
-LOCAL_SETTINGS = {
-    "LIVEKIT_SERVER_URL": "ws://localhost:7880",
-    "LIVEKIT_CREDENTIALS_PARAMETER": "/livekit-auth/local/livekit-credentials",
-    "ALLOWED_ORIGINS": "*",
-    "LOCAL_MODE": "true",
-}
-
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 10
 
@@ -68,13 +56,10 @@ STOP_TIMEOUT_SECONDS = 10
 
 
 def function_settings(tables: Mapping[str, str], overrides: Mapping[str, str]) -> dict[str, str]:
-    """The environment template.yaml gives AuthClientFunction over `tables` ({USERS_TABLE: name, ...}).
-
-    Parameters take their template defaults (fake_aws.template_environment, as for the tests), then
-    LOCAL_SETTINGS apply, then any of these names but the tables' found in `overrides` (so
-    `LOCKOUT_THRESHOLD=20 make run` works).
-    """
-    settings = fake_aws.template_environment(tables) | LOCAL_SETTINGS
+    """The `make run` function's environment over `tables` ({USERS_TABLE: name, ...}): fake_aws.function_environment's
+    for the local stack, then any of its names but the tables' found in `overrides` (so `LOCKOUT_THRESHOLD=20
+    make run` works)."""
+    settings = fake_aws.function_environment(tables, local_stack=True)
     return settings | {name: overrides[name] for name in settings.keys() - tables.keys() if name in overrides}
 
 
@@ -103,12 +88,8 @@ def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> None:
     and seed the demo data."""
     dynamodb = boto3.client("dynamodb")
     tables = cfn_template.create_tables(dynamodb, TABLE_PREFIX)
-    ssm = boto3.client("ssm")
-    ssm.put_parameter(
-        Name=settings["LIVEKIT_CREDENTIALS_PARAMETER"],
-        Value=LiveKitCredentials(DEV_API_KEY, DEV_API_SECRET).parameter_value(),
-        Type="SecureString",
-    )
+    parameter = settings["LIVEKIT_CREDENTIALS_PARAMETER"]
+    fake_aws.put_livekit_credentials(boto3.client("ssm"), parameter, fake_aws.DEV_API_KEY, fake_aws.DEV_API_SECRET)
     if seed_demo:
         demo_data.seed(AdminStore(dynamodb, config.table_names(tables)), config.bcrypt_rounds(settings))
 
