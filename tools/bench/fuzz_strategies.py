@@ -1,11 +1,9 @@
-"""Hypothesis strategies and answer properties for fuzzing the login handler, shared by
-tests/integration/test_fuzz.py (a few hundred cases in `make test`) and tools/bench/fuzz.py (`make fuzz`).
-
-A case is one API Gateway event: any body (text, bytes, JSON of every type, login objects whose
-fields have every type), any header set, either isBase64Encoded flag, and hostile Unicode
-(lone surrogates, NUL, RTL marks, 10k-character strings). Whatever arrives, the answer must be a
-4xx or 2xx carrying the security headers, a JSON object with a Persian `error` on every refusal,
-and never a token unless the demo password was sent exactly.
+"""Hypothesis strategies and answer properties for fuzzing the login handler, shared by tests/integration/test_fuzz.py
+(a few hundred cases in `make test`) and tools/bench/fuzz.py (`make fuzz`). A case is one API Gateway event: any body
+(text, bytes, JSON of every type, login objects whose fields have every type), any header set, either isBase64Encoded
+flag, and hostile Unicode (lone surrogates, NUL, RTL marks, 10k-character strings). Whatever arrives, the answer must
+be a 4xx or 2xx carrying the security headers, a JSON object with a Persian `error` on every refusal, and never a
+token unless the demo password was sent exactly.
 """
 
 from __future__ import annotations
@@ -32,8 +30,7 @@ from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
 from tools.local.events import proxy_event
 
-# High enough that the random walk of wrong and right demo passwords rarely locks an account;
-# a 429 is still a valid answer and is checked like any other refusal.
+# High enough that a random walk of wrong and right passwords rarely locks (a 429 is checked like any refusal).
 FUZZ_LOCKOUT_THRESHOLD = 100
 ALLOWED_ORIGIN = "https://app.example.com"
 ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
@@ -188,12 +185,7 @@ class FuzzCase:
 
     def event(self) -> dict[str, Any]:
         event = proxy_event(self.method, self.path, resource=LOGIN.path, headers=self.headers, body=self.body)
-        event["isBase64Encoded"] = self.base64_flag
-        return event
-
-
-def _json_text(value: Any, ensure_ascii: bool) -> str:
-    return json.dumps(value, ensure_ascii=ensure_ascii)
+        return event | {"isBase64Encoded": self.base64_flag}
 
 
 @st.composite
@@ -208,10 +200,10 @@ def bodies(draw: st.DrawFn) -> tuple[str | None, bool, Any]:
     document: Any = None
     if kind == "login":
         document = draw(login_objects)
-        raw: str | bytes = _json_text(document, draw(st.booleans()))
+        raw: str | bytes = json.dumps(document, ensure_ascii=draw(st.booleans()))
     elif kind == "json":
         document = draw(json_values)
-        raw = _json_text(document, draw(st.booleans()))
+        raw = json.dumps(document, ensure_ascii=draw(st.booleans()))
     elif kind == "text":
         raw = draw(hostile_text)
     elif kind == "bytes":
@@ -285,9 +277,8 @@ def violations(case: FuzzCase, status: int, headers: Mapping[str, str], body: An
 
 @contextmanager
 def emulated_function() -> Iterator[dict[str, str]]:
-    """moto with the template's tables, the SSM credentials, the demo users and the function's
-    environment, for as long as the block runs; yields the environment. The caller clears the
-    handler's caches (a new container) once the environment is in place."""
+    """moto with the template's tables, the SSM credentials, the demo users and the function's environment while
+    the block runs; yields the environment. The caller clears the handler's caches once the environment is set."""
     saved = dict(os.environ)
     try:
         fake_aws.use_fake_aws()
