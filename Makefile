@@ -25,13 +25,13 @@ help:  ## list the targets and the variables they read
 	@echo "variables (make TARGET NAME=value): REGION=$(REGION) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT)"
 	@echo "  EVENT=$(EVENT) FUZZ_CASES=$(FUZZ_CASES) ARGS=$(ARGS) (pytest arguments)"
 
-$(INSTALLED): requirements/dev.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
+$(INSTALLED): requirements/dev.txt requirements/authctl.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command
+install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command (.venv/bin/authctl)
 
 run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS emulator, with demo data
 	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
@@ -87,5 +87,5 @@ scan: $(SCAN_INSTALLED)  ## zizmor on the workflows, checkov on template.yaml (o
 rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) into an AWS emulator, then a login from its tables
 	$(BIN)/python -m tools.ci.rehearse_deploy
 
-clean:  ## remove the build, the virtual environments, node_modules and test caches
-	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis
+clean:  ## remove the builds (sam, wheel), the virtual environments, node_modules and test caches
+	rm -rf .aws-sam build $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis

@@ -15,7 +15,7 @@ from livekit.api import TokenVerifier
 
 from livekit_auth import messages
 from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN
-from tools.admin import authctl
+from livekit_authctl import cli as authctl
 from tools.local import fake_aws
 from tools.local import stack as local_stack
 from tools.local.demo_data import DEMO, DEMO_PASSWORD

@@ -25,7 +25,7 @@ from moto import mock_aws
 
 from livekit_auth.config import table_names
 from livekit_auth.routes import LOGIN
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
 from tools.local.events import proxy_event

@@ -37,7 +37,7 @@ import jwt
 
 from livekit_auth import config
 from livekit_auth.routes import LOGIN
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import demo_data, fake_aws, output
