@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
+from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import base_image, fake_aws, sam_local
 from tools.local import stack as local_stack
@@ -66,3 +67,16 @@ def test_the_base_images_config_says_arm64_and_starts_the_runtime_interface_clie
     assert base_image.IMAGE_CONFIG["architecture"] == "arm64"
     assert 'exec /usr/bin/python3.13 -m awslambdaric "$_HANDLER"' in base_image.BOOTSTRAP
     assert "/opt/python" in base_image.BOOTSTRAP
+
+
+def test_the_base_images_runtime_packages_are_at_the_versions_the_project_pins():
+    constraints = dict(
+        line.split("==", 1)
+        for line in (REPO_ROOT / "requirements" / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    pins = dict(pin.split("==", 1) for pin in base_image.RUNTIME_PINS)
+    shared = pins.keys() & constraints.keys()
+
+    assert {"boto3", "botocore", "urllib3"} <= shared
+    assert {name: pins[name] for name in shared} == {name: constraints[name] for name in shared}

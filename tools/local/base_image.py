@@ -5,7 +5,7 @@ no container registry is reachable, this builds a stand-in from Debian's package
 
 - `debootstrap --arch=arm64 --variant=minbase` of Debian trixie with python3.13 (its Python 3.13), from the
   mirror apt already uses here; under qemu this takes minutes, so the tree is cached;
-- the Lambda runtime interface client (awslambdaric) and boto3, the runtime's SDK, pip-installed (pinned,
+- the Lambda runtime interface client (awslambdaric) and boto3, the runtime's SDK, pip-installed (locked,
   arm64 wheels) into /var/runtime, as the official image has them;
 - /var/runtime/bootstrap, which SAM's emulator (aws-lambda-rie) starts: python3.13 -m awslambdaric
   "$_HANDLER", with the task root, the layers' /opt/python and /var/runtime on PYTHONPATH;
@@ -38,8 +38,20 @@ REPOSITORY = "livekit-auth/lambda-python"
 SUITE = "trixie"
 PACKAGES = ("python3.13", "python3-pip", "ca-certificates")
 DEBOOTSTRAP = ("--arch=arm64", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE)
-# The runtime's own packages, pinned: the interface client, and boto3 at the version the tests use.
-RUNTIME_PINS = ("awslambdaric==4.2.2", "boto3==1.43.108")
+# The runtime's own packages, locked (installed with --no-deps): the interface client and what it needs, and
+# boto3 with its dependencies at requirements/constraints.txt's versions (a unit test checks they agree).
+RUNTIME_PINS = (
+    "awslambdaric==4.2.2",
+    "simplejson==4.3.0",
+    "snapshot-restore-py==1.0.0",
+    "boto3==1.43.108",
+    "botocore==1.43.127",
+    "s3transfer==0.19.3",
+    "jmespath==1.1.0",
+    "python-dateutil==2.9.0.post0",
+    "six==1.17.0",
+    "urllib3==2.8.0",
+)
 PYTHON = "python3.13"
 BOOTSTRAP = f"""#!/bin/sh
 # Started by the Lambda runtime emulator: the function's handler on Debian's {PYTHON}.
@@ -131,7 +143,16 @@ def runtime_packages(target: Path) -> None:
     """RUNTIME_PINS and their dependencies as arm64 CPython 3.13 wheels in `target` (pip runs here, not in qemu)."""
     subprocess.run(
         [
-            *(sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"),
+            *(
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--no-deps",
+            ),
             *("--target", str(target), "--only-binary=:all:", "--implementation", "cp", "--python-version", "3.13"),
             *("--platform", "manylinux2014_aarch64", *RUNTIME_PINS),
         ],
