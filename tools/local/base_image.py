@@ -6,7 +6,7 @@ no container registry is reachable, this builds a stand-in from Debian's package
 - `debootstrap --arch=arm64 --variant=minbase` of Debian trixie with python3.13 (its Python 3.13), from the
   mirror apt already uses here; under qemu this takes minutes, so the tree is cached;
 - the Lambda runtime interface client (awslambdaric) and boto3, the runtime's SDK, pip-installed (locked,
-  arm64 wheels) into /var/runtime, as the official image has them;
+  arm64 wheels) into /var/runtime, as the official image has them, and compiled to .pyc in qemu;
 - /var/runtime/bootstrap, which SAM's emulator (aws-lambda-rie) starts: python3.13 -m awslambdaric
   "$_HANDLER", with the task root, the layers' /opt/python and /var/runtime on PYTHONPATH;
 - one layer in a `docker save` archive whose config says "architecture": "arm64" (the 20.10 daemon ignores
@@ -80,6 +80,7 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 def recipe_hash() -> str:
     recipe = {"debootstrap": DEBOOTSTRAP, "pins": RUNTIME_PINS, "bootstrap": BOOTSTRAP, "config": IMAGE_CONFIG}
+    recipe["compiled"] = True  # /var/runtime holds .pyc files
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -166,14 +167,25 @@ def _add_file(layer: tarfile.TarFile, name: str, data: bytes, mode: int) -> None
     layer.addfile(info, io.BytesIO(data))
 
 
-def write_layer(tree: Path, runtime: Path, path: Path) -> None:
-    """The image's one layer: the Debian tree, the runtime packages under var/runtime, the bootstrap."""
+def install_runtime(tree: Path) -> None:
+    """RUNTIME_PINS in the tree's var/runtime, compiled by the tree's own python3.13 (in qemu, once): without
+    .pyc files every cold start would compile boto3 and botocore again, minutes under emulation."""
+    runtime = tree / "var" / "runtime"
+    shutil.rmtree(runtime, ignore_errors=True)
+    runtime_packages(runtime)
+    compile_all = ["chroot", str(tree), f"/usr/bin/{PYTHON}", "-m", "compileall", "-q", "-j", "0", "/var/runtime"]
+    subprocess.run(compile_all, check=True, stdout=subprocess.DEVNULL)
+
+
+def write_layer(tree: Path, path: Path) -> None:
+    """The image's one layer: the Debian tree (with the runtime packages under var/runtime), the bootstrap."""
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as layer:
         layer.add(tree, ".", filter=lambda info: None if _EXCLUDED.match(info.name) else info)
-        layer.add(runtime, "./var/runtime")
         _add_file(layer, "./var/runtime/bootstrap", BOOTSTRAP.encode(), 0o755)
-        for directory in ("./var/task", "./opt"):
-            info = tarfile.TarInfo(directory)
+        for directory in ("var/task", "opt"):
+            if (tree / directory).exists():
+                continue  # a tar with a path twice is refused by docker load
+            info = tarfile.TarInfo(f"./{directory}")
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             layer.addfile(info)
 
@@ -182,9 +194,9 @@ def write_archive(tag: str, archive: Path) -> None:
     """A `docker save` archive (one layer, an arm64 config) of the stand-in image, tagged `tag`."""
     tree = debootstrapped_tree()
     with tempfile.TemporaryDirectory(dir=CACHE_DIR) as work:
-        runtime, layer = Path(work) / "runtime", Path(work) / "layer.tar"
-        runtime_packages(runtime)
-        write_layer(tree, runtime, layer)
+        layer = Path(work) / "layer.tar"
+        install_runtime(tree)
+        write_layer(tree, layer)
         digest = hashlib.sha256()
         with layer.open("rb") as stream:
             while chunk := stream.read(1 << 20):
