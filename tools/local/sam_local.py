@@ -178,7 +178,11 @@ class LocalLambda:
 
     def invoke(self, event: Mapping[str, Any]) -> dict[str, Any]:
         answer = self.client().invoke(FunctionName=FUNCTION, Payload=json.dumps(event).encode())
-        payload = json.loads(answer["Payload"].read())
+        raw = answer["Payload"].read()
+        if not raw:
+            log = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise RuntimeError(f"no answer from the function (timed out?); sam local start-lambda said:\n{log}")
+        payload = json.loads(raw)
         if "FunctionError" in answer:
             raise RuntimeError(f"the function failed: {payload}")
         return payload
