@@ -198,7 +198,9 @@ def local_environment(emulator_url: str, environ: Mapping[str, str]) -> Iterator
         tempfile.TemporaryDirectory(prefix="sam-local-") as work,
     ):
         env_vars_file = Path(work) / "env.json"
-        env_vars_file.write_text(json.dumps(function_env_vars(environ), indent=2), encoding="utf-8")
+        variables = function_env_vars(environ)
+        variables[FUNCTION]["AWS_ENDPOINT_URL"] = relay.url  # as LocalEndpointUrl says, whatever SAM resolves
+        env_vars_file.write_text(json.dumps(variables, indent=2), encoding="utf-8")
         yield image, relay.url, env_vars_file
 
 
