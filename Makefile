@@ -18,7 +18,7 @@ FUZZ_API_EXAMPLES ?= 300
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help install run invoke test pytest lint validate build clean fuzz-api bench-timing bench-token bench-migration lint-workflows scan rehearse
+.PHONY: help install run invoke sam-invoke lambda-base-image test pytest lint validate build clean fuzz-api bench-timing bench-token bench-migration lint-workflows scan rehearse
 
 help:  ## list the targets and the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,12 @@ run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS 
 
 invoke: $(INSTALLED)  ## run the EVENT file through the function against the running `make run` stack
 	$(BIN)/python -m tools.local.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
+
+sam-invoke: build  ## EVENT through the built arm64 function in a Lambda container (real `sam local invoke`) against `make run`
+	$(BIN)/python -m tools.local.sam_local --emulator-port $(EMULATOR_PORT) $(EVENT)
+
+lambda-base-image: $(INSTALLED)  ## build or load the python3.13 arm64 stand-in base image sam-invoke uses here (cached)
+	$(BIN)/python -m tools.local.base_image
 
 test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
 

@@ -181,7 +181,7 @@ def test_500_when_the_ssm_parameters_are_missing(invoke):
 
 
 def test_500_when_the_deployed_secret_is_shorter_than_32_bytes(invoke, monkeypatch):
-    monkeypatch.setenv("LOCAL_MODE", "false")  # as deployed: the template never sets it
+    monkeypatch.setenv("LOCAL_MODE", "false")  # as deployed: only sam local's condition sets it
     monkeypatch.setenv("BCRYPT_ROUNDS", str(config.BCRYPT_ROUNDS.low))
     short = LiveKitCredentials(API_KEY, "short").parameter_value()
     boto3.client("ssm").put_parameter(Name=CREDENTIALS_PARAMETER, Value=short, Type="SecureString", Overwrite=True)

@@ -2,15 +2,17 @@
 
 import pytest
 
-from tests.support.expanded_template import expanded, of_type, resources_deployed
+from tests.support.expanded_template import deployed_properties, expanded, of_type, resources_deployed
 from tools.ci.cfn_template import (
     TABLE_ENV,
     api_routes,
     function_environment,
     function_properties,
     load_template,
+    local_only_variables,
     resources_of_type,
 )
+from tools.ci.rehearsal_deploy import deploy_settings, parameter_overrides
 
 WAF_ON = {"EnableWaf": "true"}
 
@@ -179,3 +181,31 @@ def test_the_deployed_function_keeps_its_layer_tracing_architecture_log_group_an
     assert function["LoggingConfig"]["LogGroup"] == {"Ref": "AuthClientFunctionLogGroup"}
     alarms = sorted(name for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm")
     assert alarms == resources_of_type("AWS::CloudWatch::Alarm")
+
+
+SAMCONFIG_ENVIRONMENTS = ("default", "staging", "prod")
+LOCAL_ONLY = {"AWS_ENDPOINT_URL", "LOCAL_MODE"}
+
+
+@pytest.mark.parametrize("config_env", SAMCONFIG_ENVIRONMENTS)
+def test_a_deployed_function_has_no_endpoint_override_no_local_mode_and_its_own_timeout(config_env):
+    """The local-only parameter LocalEndpointUrl (sam local) stays empty in every samconfig environment, so the
+    deployed function can neither be pointed elsewhere nor relax a check, and keeps the deployed timeout."""
+    overrides = parameter_overrides(deploy_settings(config_env))
+    assert "LocalEndpointUrl" not in overrides
+    function = deployed_properties("AuthClientFunction", **overrides)
+
+    assert not LOCAL_ONLY & set(function["Environment"]["Variables"])
+    assert function["Timeout"] == function_properties()["Timeout"] == 20
+
+
+def test_only_the_local_parameter_gives_the_function_the_emulators_endpoint_local_mode_and_a_longer_timeout():
+    function = deployed_properties("AuthClientFunction", LocalEndpointUrl="http://172.17.0.1:5000")
+
+    variables = function["Environment"]["Variables"]
+    assert {name: variables[name] for name in LOCAL_ONLY} == {
+        "AWS_ENDPOINT_URL": {"Ref": "LocalEndpointUrl"},
+        "LOCAL_MODE": "true",
+    }
+    assert set(local_only_variables()) == LOCAL_ONLY
+    assert function["Timeout"] > function_properties()["Timeout"]

@@ -1,4 +1,4 @@
-"""`make run` and `make invoke`: the service on this machine, no Docker, no AWS account.
+"""`make run`, `make invoke` (no Docker, no AWS account) and `make sam-invoke` (Docker): the service here.
 
 stack        the local stack: moto in server mode, the template's tables, demo data, the API served
              over it; start()/serve_api() run it as a child process for tests and tools
@@ -11,4 +11,8 @@ fake_aws     fake credentials and region, the function's environment derived fro
 output       what `make run` prints: the banner, and the request log without the function's metric lines
 invoke       one events/ file through the function against the running stack (`make invoke`)
 demo_data    the demo channels and users `make run` seeds and the tests share
+sam_local    `make sam-invoke`: the real `sam local invoke` (and start-lambda, for tests/sam_local) of the arm64
+             build against the running stack, its env-vars file, the relay from the Docker bridge to the emulator
+docker_host  a Docker daemon and arm64 emulation (qemu in binfmt_misc), started or registered where we can
+base_image   the python3.13 arm64 Lambda base image: a stand-in built from Debian where none can be pulled
 """
