@@ -18,7 +18,7 @@ FUZZ_CASES ?= 10000
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing bench-token bench-migration lint-workflows scan rehearse
+.PHONY: help install livekit run invoke test pytest lint validate build clean fuzz bench-timing bench-token bench-migration lint-workflows scan rehearse
 
 help:  ## list the targets and the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ $(INSTALLED): requirements/dev.txt requirements/constraints.txt layers/common/re
 
 install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command
 
+# LiveKit's server, at the release tools/local/livekit_server.py pins, built once into .cache/ (needs Go).
+livekit: $(INSTALLED)  ## build LiveKit's server (pinned release, Go) into .cache/ once; make run and the tests use it
+	$(BIN)/python -m tools.local.livekit_server build
+
 run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS emulator, with demo data
 	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
 
@@ -41,7 +45,7 @@ invoke: $(INSTALLED)  ## run the EVENT file through the function against the run
 
 test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
 
-pytest: $(INSTALLED) $(NODE_INSTALLED)  ## the unit, integration and e2e tests (e2e runs Node tests too); a subset with ARGS, e.g. ARGS="tests/unit -k config"
+pytest: $(INSTALLED) $(NODE_INSTALLED) livekit  ## the unit, integration, e2e and livekit tests (e2e runs Node tests too); a subset with ARGS, e.g. ARGS="tests/unit -k config"
 	$(BIN)/pytest $(ARGS)
 
 lint: $(INSTALLED)  ## ruff
