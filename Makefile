@@ -38,7 +38,7 @@ livekit: $(INSTALLED)  ## build LiveKit's server (pinned release, Go) into .cach
 	$(BIN)/python -m tools.local.livekit_server build
 
 run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS emulator, with demo data
-	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
+	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT) --livekit
 
 invoke: $(INSTALLED)  ## run the EVENT file through the function against the running `make run` stack
 	$(BIN)/python -m tools.local.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)

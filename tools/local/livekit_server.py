@@ -21,7 +21,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,6 +195,42 @@ def _answers(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+# ---- `make run` ---------------------------------------------------------------------------------------
+
+DEFAULT_PORT = 7880  # LiveKit's own default; the RTC ports follow it (TCP +1, UDP +2)
+
+
+@dataclass(frozen=True)
+class LocalRoom:
+    """What `make run` adds when the server is built: the server's URL and the join page's origin."""
+
+    server_url: str
+    page_origin: str
+
+
+@contextmanager
+def for_make_run(keys: Mapping[str, str], port: int, page_port: int) -> Iterator[LocalRoom | None]:
+    """The server with `keys` on `port` (0: free ports) and the join page on `page_port`, when the server is
+    built; otherwise say how to get it and yield None (the API then answers with its usual server_url)."""
+    if missing():
+        print(f"LiveKit's server: not started. {GET_IT}, then `make run` starts it here.", flush=True)
+        yield None
+        return
+    from tools.local import join_page
+
+    ports = Ports(port, port + 1, port + 2) if port else free_ports()
+    with start(keys, ports=ports) as server, join_page.serving(page_port) as page_origin:
+        yield LocalRoom(server.url, page_origin)
+
+
+def how_to_join(room: LocalRoom, api_base: str, username: str, password: str, room_name: str) -> str:
+    """The one line `make run` prints for a newcomer."""
+    from tools.local import join_page
+
+    page = join_page.join_url(room.page_origin, api_base, username, password, room_name)
+    return f"  LiveKit {VERSION}: {room.server_url}; join {room_name} as the demo user: open {page} and press Join"
 
 
 def main(argv: list[str] | None = None) -> int:
