@@ -3,7 +3,8 @@ built by `make livekit`) on loopback, the local API pointed at it, and headless 
 
 Reusable pieces: `livekit_server_factory(keys, webhook_url=None)` starts a server with that keys map on
 free ports (stopped after the test); `livekit` is one server for the session holding server_keys();
-`livekit_stack` is the local stack answering with that server's URL. Without the built server (or Go)
+`livekit_stack` is the local stack answering with that server's URL (lk.start_stack(server, **settings)
+makes another). Without the built server (or Go)
 the tier skips with one line saying how to get it; under CI it fails instead.
 """
 
@@ -28,11 +29,14 @@ def livekit_binary() -> None:
 
 @pytest.fixture
 def livekit_server_factory(livekit_binary: None) -> Iterator[StartServer]:
-    """start(keys, webhook_url=None) -> a running server with that `keys:` map on free loopback ports."""
+    """start(keys, webhook_url=None, ports=None) -> a running server with that `keys:` map on loopback, on
+    `ports` (a stopped server's, to restart it with other keys) or free ones; each is stopped after the test."""
     started: list[LiveKitServer] = []
 
-    def start(keys: Mapping[str, str], webhook_url: str | None = None) -> LiveKitServer:
-        server = livekit_server.start(keys, webhook_url=webhook_url)
+    def start(
+        keys: Mapping[str, str], webhook_url: str | None = None, ports: livekit_server.Ports | None = None
+    ) -> LiveKitServer:
+        server = livekit_server.start(keys, webhook_url=webhook_url, ports=ports)
         started.append(server)
         return server
 
