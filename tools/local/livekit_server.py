@@ -111,6 +111,12 @@ def server_config(keys: Mapping[str, str], ports: Ports, webhook_url: str | None
             "udp_port": ports.rtc_udp,
             "node_ip": HOST,
             "use_external_ip": False,
+            # ICE candidates on loopback only (else the host's other addresses, IPv6 ones included, are offered).
+            # A client that gathers no loopback candidate of its own (the Python SDK) reaches 127.0.0.1 over
+            # the TCP port; Chromium with --allow-loopback-in-peer-connection uses UDP.
+            "interfaces": {"includes": ["lo"]},
+            "ips": {"includes": [f"{HOST}/8"]},
+            "enable_loopback_candidate": True,
             # Handed to clients as their ICE servers: without it the server gives them public STUN servers.
             "stun_servers": [f"{HOST}:{ports.rtc_udp}"],
         },
