@@ -1,5 +1,6 @@
 # One entry point for people and CI. Everything is installed here, pinned: a fresh machine needs
 # only Python 3.11+, make and node (for the workflow linter, the guide's JavaScript client and clients/js).
+# Go (make livekit: LiveKit's server) and Debian's chromium are needed for tests/livekit, which skip without them (not in CI).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -24,6 +25,7 @@ help:  ## list the targets and the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "variables (make TARGET NAME=value): REGION=$(REGION) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT)"
 	@echo "  EVENT=$(EVENT) FUZZ_CASES=$(FUZZ_CASES) ARGS=$(ARGS) (pytest arguments)"
+	@echo "  make run also reads LIVEKIT_PORT (LiveKit's server, default 7880; +1 TCP, +2 UDP) and PAGE_PORT (its join page, default free)"
 
 $(INSTALLED): requirements/dev.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
