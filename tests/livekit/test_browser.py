@@ -57,7 +57,8 @@ def browser_run(livekit, tmp_path_factory) -> dict:
                 "screenshot": str(screenshot),
             }
             user_id = lk.login(stack, DEMO.username, DEMO_PASSWORD)["user_id"]
-            seen = lk.run(lambda: drive_browser_while_watching(livekit, room, config), timeout=3 * BROWSER_TIMEOUT_SECONDS)
+            watching = lambda: drive_browser_while_watching(livekit, room, config)  # noqa: E731
+            seen = lk.run(watching, timeout=3 * BROWSER_TIMEOUT_SECONDS)
         finally:
             stack.stop()
     return {**seen, "user_id": user_id, "screenshot": screenshot, "allowed_origin": allowed_origin}
@@ -75,7 +76,8 @@ async def drive_browser_while_watching(livekit, room: str, config: dict) -> dict
             stderr=asyncio.subprocess.PIPE,
             env={**os.environ, "LIVEKIT_BROWSER_TEST": json.dumps(config)},
         )
-        assert browser.stdin is not None and browser.stdout is not None
+        assert browser.stdin is not None
+        assert browser.stdout is not None
         in_room = await asyncio.wait_for(browser.stdout.readline(), BROWSER_TIMEOUT_SECONDS)
         participant = None
         if in_room and json.loads(in_room).get("joined") == "connected":
@@ -113,4 +115,5 @@ def test_a_locked_accounts_retry_after_is_readable_by_the_pages_script(browser_r
     assert [answer["status"] for answer in refused] == [401] * LOCKOUT_THRESHOLD
     assert locked["status"] == 429
     assert locked["body"]["error"] == messages.TOO_MANY_ATTEMPTS
-    assert locked["retryAfter"] is not None and int(locked["retryAfter"]) >= 1
+    assert locked["retryAfter"] is not None, "the page's script cannot read Retry-After"
+    assert int(locked["retryAfter"]) >= 1

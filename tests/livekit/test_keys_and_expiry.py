@@ -83,4 +83,3 @@ def test_a_key_rotation_as_deploy_md_describes_it(livekit_server_factory):
     restarted = livekit_server_factory(new_pair, ports=server.ports)
     assert not joins(restarted.url, before)
     assert joins(restarted.url, after)
-

@@ -161,7 +161,7 @@ async def within(future: Awaitable[T], timeout: float = EVENT_TIMEOUT_SECONDS) -
 
 
 async def publish_microphone(room: rtc.Room, name: str = "microphone") -> rtc.LocalTrackPublication:
-    """Publish a (silent) audio track; raises livekit.rtc.participant.PublishTrackError when the server does not accept it."""
+    """Publish a (silent) audio track; livekit.rtc.participant.PublishTrackError when the server does not take it."""
     track = rtc.LocalAudioTrack.create_audio_track(name, rtc.AudioSource(48000, 1))
     options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
     return await room.local_participant.publish_track(track, options)

@@ -1,0 +1,46 @@
+"""LiveKit's server as the project runs it (tools/local/livekit_server.py): loopback only, the caller's keys."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from tools.local import livekit_server
+
+PORTS = livekit_server.Ports(http=17880, rtc_tcp=17881, rtc_udp=17882)
+
+
+def is_loopback(network_or_host_port: str) -> bool:
+    """127.0.0.0/8 or ::1: a network ("127.0.0.1/8") or an IPv4 host:port ("127.0.0.1:3478")."""
+    return ipaddress.ip_network(network_or_host_port.split(":")[0], strict=False).is_loopback
+
+
+def test_the_server_listens_announces_and_hands_out_loopback_addresses_only():
+    config = livekit_server.server_config({"key": "s" * 32}, PORTS)
+    rtc = config["rtc"]
+    assert config["bind_addresses"] == ["127.0.0.1"]
+    assert (rtc["node_ip"], rtc["use_external_ip"]) == ("127.0.0.1", False)
+    assert rtc["interfaces"] == {"includes": ["lo"]}
+    assert all(is_loopback(network) for network in rtc["ips"]["includes"])
+    assert all(is_loopback(server) for server in rtc["stun_servers"])  # else clients get LiveKit's public STUN
+    assert (config["port"], rtc["tcp_port"], rtc["udp_port"]) == (17880, 17881, 17882)
+    assert "webhook" not in config
+
+
+def test_the_keys_map_is_the_callers_and_webhooks_are_signed_with_its_first_key():
+    keys = {"old": "o" * 32, "new": "n" * 32}
+    config = livekit_server.server_config(keys, PORTS, webhook_url="http://127.0.0.1:9/hook")
+    assert config["keys"] == keys
+    assert config["webhook"] == {"api_key": "old", "urls": ["http://127.0.0.1:9/hook"]}
+
+
+def test_free_ports_are_three_distinct_ports():
+    ports = livekit_server.free_ports()
+    assert len({ports.http, ports.rtc_tcp}) == 2
+    assert min(ports.http, ports.rtc_tcp, ports.rtc_udp) > 0
+
+
+def test_the_binary_lives_in_the_git_ignored_cache_under_the_pinned_version():
+    ignored = (livekit_server.REPO_ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".cache/" in ignored
+    assert livekit_server.BINARY.is_relative_to(livekit_server.REPO_ROOT / ".cache")
+    assert livekit_server.VERSION in livekit_server.BINARY.parts
