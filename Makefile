@@ -27,13 +27,13 @@ help:  ## list the targets and the variables they read
 	@echo "  EVENT=$(EVENT) FUZZ_CASES=$(FUZZ_CASES) ARGS=$(ARGS) (pytest arguments)"
 	@echo "  make run also reads LIVEKIT_PORT (LiveKit's server, default 7880; +1 TCP, +2 UDP) and PAGE_PORT (its join page, default free)"
 
-$(INSTALLED): requirements/dev.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
+$(INSTALLED): requirements/dev.txt requirements/authctl.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command
+install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command (.venv/bin/authctl)
 
 # LiveKit's server, at the release tools/local/livekit_server.py pins, built once into .cache/ (needs Go).
 livekit: $(INSTALLED)  ## build LiveKit's server (pinned release, Go) into .cache/ once; make run and the tests use it
@@ -93,5 +93,5 @@ scan: $(SCAN_INSTALLED)  ## zizmor on the workflows, checkov on template.yaml (o
 rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) into an AWS emulator, then a login from its tables
 	$(BIN)/python -m tools.ci.rehearse_deploy
 
-clean:  ## remove the build, the virtual environments, node_modules and test caches
-	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis
+clean:  ## remove the builds (sam, wheel), the virtual environments, node_modules and test caches
+	rm -rf .aws-sam build $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis

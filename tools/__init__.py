@@ -1,7 +1,6 @@
-"""Developer and operator tools, by audience (the function and the layer import none of this).
+"""Developers' tools, run from the checkout and never installed (the function and the layer import none of this;
+authctl, the operators' tool, is the installed package livekit_authctl).
 
-    admin/    authctl: operators manage users, channels, grants and sessions in a deployed or local stack, and move
-              them in and out (export, import from an export or Django)
     local/    `make run` and `make invoke`: the local stack over an AWS emulator, API Gateway emulation,
               the fake-AWS settings and the function's emulated environment, the demo data
     ci/       what CI runs beside the tests: template.yaml reader, deploy rehearsal, post-deploy smoke

@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from livekit_auth import messages
+from livekit_authctl import cli as authctl
 from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
-from tools.admin import authctl
 from tools.local import api_gateway
 from tools.local import stack as local_stack
 from tools.local.demo_data import (

@@ -19,7 +19,7 @@ import requests
 from livekit import api, rtc
 
 from livekit_auth import config
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tests.support.settings import BCRYPT_ROUNDS
 from tools.local import fake_aws
 from tools.local import stack as local_stack

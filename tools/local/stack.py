@@ -36,8 +36,8 @@ import boto3
 import jwt
 
 from livekit_auth import config, tokens
-from livekit_auth.storage.admin import AdminStore
 from livekit_auth.tokens import LiveKitCredentials
+from livekit_authctl.storage.admin import AdminStore
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import demo_data, fake_aws, livekit_server
