@@ -27,7 +27,9 @@ from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH
 from tools.local.livekit_server import LiveKitServer
 
 T = TypeVar("T")
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; playwright-core drives it, it downloads no browser
+# Debian's package (.ci/run installs it); playwright-core drives it and downloads no browser. $CHROMIUM names
+# another build of Chromium or Chrome (a GitHub runner's /usr/bin/google-chrome).
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 EVENT_TIMEOUT_SECONDS = 15
 TEST_TIMEOUT_SECONDS = 90
 HTTP_TIMEOUT_SECONDS = 10
@@ -48,7 +50,7 @@ def require(missing: str | None) -> None:
 def chromium_missing() -> str | None:
     if os.access(CHROMIUM, os.X_OK):
         return None
-    return f"Chromium is not installed at {CHROMIUM}: `apt-get install chromium` (Debian; .ci/run does it)"
+    return f"no Chromium at {CHROMIUM}: `apt-get install chromium` (Debian; .ci/run does it), or set CHROMIUM"
 
 
 def node_missing() -> str | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
+import pytest
+
+from tests.support import livekit as livekit_tier
 from tools.local import livekit_server
 
 PORTS = livekit_server.Ports(http=17880, rtc_tcp=17881, rtc_udp=17882)
@@ -44,3 +47,23 @@ def test_the_binary_lives_in_the_git_ignored_cache_under_the_pinned_version():
     assert ".cache/" in ignored
     assert livekit_server.BINARY.is_relative_to(livekit_server.REPO_ROOT / ".cache")
     assert livekit_server.VERSION in livekit_server.BINARY.parts
+
+
+def test_without_go_the_server_is_missing_with_one_line_on_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(livekit_server, "BINARY", tmp_path / "server")
+    monkeypatch.setattr(livekit_server.shutil, "which", lambda name: None)
+    line = livekit_server.missing()
+    assert line is not None
+    assert "Go" in line
+    assert "make livekit" in line
+    assert "\n" not in line
+
+
+def test_a_missing_tool_skips_the_test_and_fails_it_under_ci(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="get it thus"):
+        livekit_tier.require("a tool is missing: get it thus")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="get it thus"):
+        livekit_tier.require("a tool is missing: get it thus")
+    livekit_tier.require(None)  # nothing missing: nothing happens
