@@ -8,4 +8,8 @@ fake_aws     fake credentials and region, the function's environment derived fro
              the `make run` emulator's address, tables and clients (standard-library light)
 invoke       one events/ file through the function against the running stack (`make invoke`)
 demo_data    the demo channels and users `make run` seeds and the tests share
+livekit_server  LiveKit's server at a pinned release: `make livekit` builds it into .cache/, start() runs it
+             on loopback with a keys map; `make run` starts it beside the API
+join_page    the page (join_page.html) that joins a room with clients/js and livekit-client, served by
+             `make run` and driven in headless Chromium by tests/livekit
 """
