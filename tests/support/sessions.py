@@ -64,3 +64,14 @@ def refresh_session(token: str) -> Answer:
 def log_out_session(token: str) -> Answer:
     """A call of the logout route with `token` as Bearer."""
     return call_handler(session_event(LOGOUT_RESOURCE, token))
+
+
+def live_token_hashes(store: Any, token: str) -> list[str]:
+    """The hashes of the session's token items that no refresh has rotated out: one per live chain."""
+    items = store.client.query(
+        TableName=store.tables.sessions,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :token)",
+        ExpressionAttributeValues={":pk": {"S": token.split(".", 1)[0]}, ":token": {"S": "TOKEN#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return [item["sk"]["S"].removeprefix("TOKEN#") for item in items if "rotated_at" not in item]
