@@ -105,14 +105,20 @@ def test_the_viewer_is_refused_by_the_server_when_it_publishes(livekit, livekit_
 
 
 def test_two_devices_of_one_user_share_a_room_and_a_repeated_identity_kicks_the_older(livekit, livekit_stack):
-    """Device identities `<user_id>:<device>` from the token endpoint coexist; one identity twice is
-    LiveKit's duplicate-identity kick, which is why device identities exist."""
-    session = lk.login(livekit_stack, DEMO.username, DEMO_PASSWORD, session=True)
-    user_id, room = session["user_id"], room_name(PUBLIC_CHANNEL[0])
+    """Device identities `<user_id>:<device>` from the token endpoint (one session per device) coexist; one
+    identity twice is LiveKit's duplicate-identity kick, which is why device identities exist."""
+    sessions = {
+        device: lk.login(livekit_stack, DEMO.username, DEMO_PASSWORD, session=True, device=device)
+        for device in ("laptop", "phone")
+    }
+    user_id, room = sessions["laptop"]["user_id"], room_name(PUBLIC_CHANNEL[0])
 
     def device_token(device: str) -> tuple[str, str]:
         answer = lk.endpoint_token(
-            livekit_stack, session["session"]["token"], room_name=room, participant_identity=f"{user_id}:{device}"
+            livekit_stack,
+            sessions[device]["session"]["token"],
+            room_name=room,
+            participant_identity=f"{user_id}:{device}",
         )
         assert answer.status_code == 201, answer.text
         return answer.json()["server_url"], answer.json()["participant_token"]
@@ -120,12 +126,16 @@ def test_two_devices_of_one_user_share_a_room_and_a_repeated_identity_kicks_the_
     async def sit_together() -> tuple:
         async with lk.Rooms() as rooms:
             observer = await rooms.join(livekit.url, lk.observer_token(livekit.keys, room))
+            arrivals = [
+                rooms.watch(observer, "participant_connected", lambda p, device=device: p.identity.endswith(device))
+                for device in (":laptop", ":phone")
+            ]
             laptop = await rooms.join(*device_token("laptop"))
             laptop_left = rooms.watch(laptop, "disconnected")
             phone = await rooms.join(*device_token("phone"))
             phone_left = rooms.watch(phone, "disconnected")
+            together = sorted([(await lk.within(arrival)).identity for arrival in arrivals])
             await asyncio.sleep(QUIET_SECONDS)
-            together = sorted(p.identity for p in observer.remote_participants.values())
             kicked_early = laptop_left.done() or phone_left.done()
             await rooms.join(*device_token("laptop"))  # the same identity again: a second tab on the laptop
             reason = await lk.within(laptop_left)
