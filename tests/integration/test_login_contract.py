@@ -10,10 +10,10 @@ from livekit.api import TokenVerifier
 
 from livekit_auth import config, messages
 from livekit_auth.tokens import LiveKitCredentials
-from tests.support.handler import call_handler, login_event
+from tests.support.handler import call_handler
 from tools.ci.make_events import EVENTS
-from tools.local.api_gateway import proxy_event
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
+from tools.local.events import login_event, proxy_event
 from tools.local.fake_aws import API_KEY, API_SECRET, CREDENTIALS_PARAMETER, LIVEKIT_URL
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -14,12 +14,14 @@ import re
 import pytest
 from livekit.api import TokenVerifier
 
-import app
+from client_errors import CLIENT_ERRORS
 from livekit_auth import messages, passwords
 from livekit_auth.config import SESSION_IDLE, SESSION_MAX_AGE, TOKEN_ENDPOINT_TTL
+from livekit_auth.routes import TOKEN
 from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS, TOKEN_PATTERN, token_hash
 from tests.support.clock import FakeClock
 from tests.support.handler import Answer, run_on_clock
+from tests.support.logins import lock_out
 from tests.support.sessions import (
     assert_session_refused,
     fetch_token,
@@ -28,10 +30,9 @@ from tests.support.sessions import (
     open_session,
     real_time_clock,
     refresh_session,
-    session_event,
 )
-from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
 from tools.local.demo_data import DEMO, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
+from tools.local.events import proxy_event, session_event
 from tools.local.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
 
 GUIDE_KEYS = {"success", "user_id", "username", "channels", "tokens", "server_url"}
@@ -164,11 +165,11 @@ def test_the_ttl_follows_its_setting(invoke, handler_clock, monkeypatch):
 @pytest.mark.parametrize(
     "event",
     [
-        lambda token: session_event(TOKEN_RESOURCE, token, {}),
-        lambda token: session_event(TOKEN_RESOURCE, token, raw=""),
-        lambda token: session_event(TOKEN_RESOURCE, token, raw=None, headers={"Content-Type": ""}),
+        lambda token: session_event(TOKEN, token, {}),
+        lambda token: session_event(TOKEN, token, raw=""),
+        lambda token: session_event(TOKEN, token, raw=None, headers={"Content-Type": ""}),
         lambda token: proxy_event(
-            "POST", TOKEN_RESOURCE, resource=TOKEN_RESOURCE, headers={"authorization": f"bearer {token}"}
+            "POST", TOKEN.path, resource=TOKEN.path, headers={"authorization": f"bearer {token}"}
         ),
     ],
     ids=["empty-object", "empty-body", "no-body-no-type", "no-slash-lower-case-header"],
@@ -317,7 +318,7 @@ def test_wrong_types_are_a_400(invoke, handler_clock, body):
     ids=["none", "empty", "no-token", "basic"],
 )
 def test_no_bearer_token_is_a_401_with_a_challenge(invoke, handler_clock, headers):
-    assert_session_refused(invoke(session_event(TOKEN_RESOURCE, None, {}, headers=headers)))
+    assert_session_refused(invoke(session_event(TOKEN, None, {}, headers=headers)))
 
 
 @pytest.mark.parametrize(
@@ -327,7 +328,7 @@ def test_no_bearer_token_is_a_401_with_a_challenge(invoke, handler_clock, header
 )
 @pytest.mark.parametrize("token", [None, "a" * 22 + "." + "b" * 43], ids=["no-token", "unknown-token"])
 def test_without_a_session_a_bad_body_is_still_the_401(invoke, handler_clock, raw, content_type, token):
-    event = session_event(TOKEN_RESOURCE, token, raw=raw, headers={"Content-Type": content_type})
+    event = session_event(TOKEN, token, raw=raw, headers={"Content-Type": content_type})
     assert_session_refused(invoke(event))
 
 
@@ -573,8 +574,7 @@ def test_last_use_is_written_at_most_once_an_hour(invoke, handler_clock, aws_cal
 def test_a_locked_account_keeps_its_sessions(good_login, guess, handler_clock, settings):
     # Given: a session, then the account locked by wrong passwords
     token = open_session()
-    for _ in range(settings.lockout_threshold):
-        assert guess(DEMO.username).status == 401
+    assert {answer.status for answer in lock_out(DEMO.username, settings.lockout_threshold)} == {401}
     assert good_login(DEMO.username).status == 429
     # When / Then: the session still gets tokens and refreshes
     assert fetch_token(token).status == 201
@@ -592,7 +592,7 @@ def test_a_token_call_never_runs_bcrypt(invoke, handler_clock, monkeypatch):
 
 
 def test_the_session_rows_challenge_for_a_bearer_token():
-    session_rows = {error: row for error, row in app.REFUSALS.items() if error.__name__.startswith("Session")}
+    session_rows = {error: row for error, row in CLIENT_ERRORS.items() if error.__name__.startswith("Session")}
     assert len(session_rows) == 4
     for error, row in session_rows.items():
         assert (row.status, row.headers(error())) == (401, {"WWW-Authenticate": "Bearer"})

@@ -11,7 +11,6 @@ from livekit import rtc
 from livekit_auth.tokens import LiveKitCredentials, room_name
 from tests.support import livekit as lk
 from tools.local import fake_aws
-from tools.local import stack as local_stack
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, PUBLIC_CHANNEL
 
 ROOM = room_name(PUBLIC_CHANNEL[0])
@@ -55,7 +54,7 @@ def issuer(token: str) -> str:
 
 
 def test_a_key_rotation_as_deploy_md_describes_it(livekit_server_factory):
-    old_pair = {local_stack.DEV_API_KEY: local_stack.DEV_API_SECRET}
+    old_pair = {fake_aws.DEV_API_KEY: fake_aws.DEV_API_SECRET}
     new_pair = {NEW_CREDENTIALS.api_key: NEW_CREDENTIALS.api_secret}
     # Step 1: the new pair is added to the server's `keys:` map beside the old one.
     server = livekit_server_factory(old_pair | new_pair)
@@ -65,7 +64,7 @@ def test_a_key_rotation_as_deploy_md_describes_it(livekit_server_factory):
         before = public_channel_token(lk.login(stack, DEMO.username, DEMO_PASSWORD))
         # Step 2: one write of the credentials parameter (put-parameter --overwrite) with the new pair.
         fake_aws.local_client("ssm", stack.emulator_url).put_parameter(
-            Name=local_stack.LOCAL_SETTINGS["LIVEKIT_CREDENTIALS_PARAMETER"],
+            Name=fake_aws.LOCAL_STACK_SETTINGS["LIVEKIT_CREDENTIALS_PARAMETER"],
             Value=NEW_CREDENTIALS.parameter_value(),
             Type="SecureString",
             Overwrite=True,
@@ -74,7 +73,7 @@ def test_a_key_rotation_as_deploy_md_describes_it(livekit_server_factory):
         after = public_channel_token(lk.login(stack, DEMO.username, DEMO_PASSWORD))
     finally:
         stack.stop()
-    assert (issuer(before), issuer(after)) == (local_stack.DEV_API_KEY, NEW_CREDENTIALS.api_key)
+    assert (issuer(before), issuer(after)) == (fake_aws.DEV_API_KEY, NEW_CREDENTIALS.api_key)
     assert joins(server.url, before), "a token minted before the switch must join while both keys are held"
     assert joins(server.url, after)
 

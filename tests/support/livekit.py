@@ -19,11 +19,11 @@ import requests
 from livekit import api, rtc
 
 from livekit_auth import config
+from livekit_auth.routes import LOGIN, TOKEN
 from livekit_authctl.storage.admin import AdminStore
 from tests.support.settings import BCRYPT_ROUNDS
 from tools.local import fake_aws
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH
 from tools.local.livekit_server import LiveKitServer
 
 T = TypeVar("T")
@@ -74,11 +74,11 @@ def server_keys() -> dict[str, str]:
     """The keys map a server needs for every token these tests mint: the local stack's pair (HTTP API) and
     the emulated function's (the handler called in-process), first: observer_token() signs with it, as its
     secret is long enough for PyJWT."""
-    return {fake_aws.API_KEY: fake_aws.API_SECRET, local_stack.DEV_API_KEY: local_stack.DEV_API_SECRET}
+    return {fake_aws.API_KEY: fake_aws.API_SECRET, fake_aws.DEV_API_KEY: fake_aws.DEV_API_SECRET}
 
 
 def api_base(stack: local_stack.LocalStack) -> str:
-    return stack.api_url.removesuffix(LOGIN_PATH)
+    return stack.api_url.removesuffix(LOGIN.public_path)
 
 
 def admin_store(stack: local_stack.LocalStack) -> AdminStore:
@@ -97,7 +97,7 @@ def login(stack: local_stack.LocalStack, username: str, password: str, **extra: 
 def endpoint_token(stack: local_stack.LocalStack, session_token: str, **request: Any) -> requests.Response:
     """POST the token endpoint with a session token and a TokenSourceRequest body."""
     return requests.post(
-        api_base(stack) + TOKEN_PATH,
+        api_base(stack) + TOKEN.public_path,
         json=request,
         headers={"Authorization": f"Bearer {session_token}"},
         timeout=HTTP_TIMEOUT_SECONDS,

@@ -3,7 +3,14 @@
 import pytest
 
 from tests.support.expanded_template import expanded, of_type, resources_deployed
-from tools.ci.cfn_template import TABLE_ENV, api_routes, function_environment, load_template
+from tools.ci.cfn_template import (
+    TABLE_ENV,
+    api_routes,
+    function_environment,
+    function_properties,
+    load_template,
+    resources_of_type,
+)
 
 WAF_ON = {"EnableWaf": "true"}
 
@@ -103,7 +110,9 @@ def test_a_spike_of_locked_or_refused_logins_raises_an_alarm_at_a_parameter_thre
     environment = function_environment()
     assert (alarm["Namespace"], alarm["MetricName"]) == (environment["POWERTOOLS_METRICS_NAMESPACE"], metric)
     assert alarm["Dimensions"] == [{"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}]
-    assert alarm["Dimensions"] == server_errors["Dimensions"]
+    assert all(
+        query["MetricStat"]["Metric"]["Dimensions"] == alarm["Dimensions"] for query in server_errors["Metrics"][1:]
+    )
     assert alarm["Statistic"] == "Sum"
     assert alarm["Threshold"] == {"Ref": threshold_parameter}
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -156,3 +165,17 @@ def test_the_functions_role_adds_only_logs_and_tracing_to_the_templates_own_stat
     written = load_template()["Resources"]["AuthClientFunction"]["Properties"]["Policies"][0]["Statement"]
     deployed = [statement for policy in properties["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
     assert [statement["Sid"] for statement in deployed] == [statement["Sid"] for statement in written]
+
+
+def test_the_deployed_function_keeps_its_layer_tracing_architecture_log_group_and_alarms():
+    """What moto cannot show in the deploy rehearsal, checked where CloudFormation receives it."""
+    resources = expanded()["Resources"]
+    function = resources["AuthClientFunction"]["Properties"]
+    declared = function_properties()
+    (layer,) = function["Layers"]
+    assert resources[layer["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
+    assert function["TracingConfig"] == {"Mode": declared["Tracing"]}
+    assert function["Architectures"] == declared["Architectures"]
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": "AuthClientFunctionLogGroup"}
+    alarms = sorted(name for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm")
+    assert alarms == resources_of_type("AWS::CloudWatch::Alarm")

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from inputs import MAX_DEVICE_LENGTH
 from livekit_auth import browser, messages
 from livekit_auth.config import SESSION_IDLE, TOKEN_ENDPOINT_TTL, load_settings
+from livekit_auth.routes import TOKEN
 from livekit_auth.sessions import (
     LAST_USE_WRITE_SECONDS,
     SECRET_BYTES,
@@ -23,7 +24,7 @@ from livekit_auth.sessions import (
 from livekit_auth.storage.sessions import TokenRecord
 from session_inputs import bearer_token
 from tools.ci.cfn_template import load_template, table_specs
-from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
+from tools.local.events import proxy_event
 
 ALLOWLIST = ("https://app.example.com",)
 
@@ -71,7 +72,7 @@ def test_a_sealed_successor_opens_only_with_the_token_it_was_sealed_under():
     ],
 )
 def test_bearer_token(header, token):
-    event = proxy_event("POST", "/api/auth/token/", resource=TOKEN_RESOURCE, headers={"Authorization": header})
+    event = proxy_event("POST", "/api/auth/token/", resource=TOKEN.path, headers={"Authorization": header})
     assert bearer_token(APIGatewayProxyEvent(event)) == token
 
 

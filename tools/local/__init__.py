@@ -2,10 +2,13 @@
 
 stack        the local stack: moto in server mode, the template's tables, demo data, the API served
              over it; start()/serve_api() run it as a child process for tests and tools
-api_gateway  API Gateway emulation: the REST proxy event, the Lambda context, and the HTTP server
-             that turns a request into an event and the function's result into a response
+api_gateway  API Gateway emulation: the HTTP server that turns a request into an event and the
+             function's result into a response, for the routes of livekit_auth.routes
+events       the one builder of API Gateway events (any request, a route's, a preflight) and the
+             Lambda context
 fake_aws     fake credentials and region, the function's environment derived from template.yaml,
              the `make run` emulator's address, tables and clients (standard-library light)
+output       what `make run` prints: the banner, and the request log without the function's metric lines
 invoke       one events/ file through the function against the running stack (`make invoke`)
 demo_data    the demo channels and users `make run` seeds and the tests share
 livekit_server  LiveKit's server at a pinned release: `make livekit` builds it into .cache/, start() runs it
