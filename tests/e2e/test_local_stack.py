@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,7 +19,6 @@ import requests
 
 from livekit_auth import messages
 from livekit_authctl import cli as authctl
-from tests.support.livekit_servers import dev_room_service
 from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
 from tools.local import api_gateway, fake_aws
 from tools.local import stack as local_stack
@@ -33,25 +31,10 @@ from tools.local.demo_data import (
     PRIVATE_CHANNEL,
     PUBLIC_CHANNEL,
 )
-from tools.local.fake_livekit import FakeRoomService
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "auth-api-guide.fa.md"  # the contract
 GUIDE_CLIENT = Path(__file__).with_name("guide_client.mjs")
 TIMEOUT = 10
-
-
-@pytest.fixture(scope="session")
-def livekit() -> Iterator[FakeRoomService]:
-    """The stack's LiveKit server: a stand-in on loopback that records the RoomService calls it gets."""
-    with dev_room_service() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def stack(livekit: FakeRoomService) -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS, env={"LIVEKIT_SERVER_URL": livekit.url})
-    yield running
-    running.stop()
 
 
 def post(stack: local_stack.LocalStack, body: object, *, url: str | None = None, **kwargs) -> requests.Response:
@@ -59,10 +42,10 @@ def post(stack: local_stack.LocalStack, body: object, *, url: str | None = None,
 
 
 @pytest.fixture
-def local_authctl(stack, livekit, monkeypatch: pytest.MonkeyPatch, capsys):
+def local_authctl(stack, stand_in_livekit, monkeypatch: pytest.MonkeyPatch, capsys):
     """authctl --local against the stack, as `make run` users call it: authctl_local(*argv, stdin="")."""
     monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
-    monkeypatch.setenv("LIVEKIT_SERVER_URL", livekit.url)  # the same environment as the stack's
+    monkeypatch.setenv("LIVEKIT_SERVER_URL", stand_in_livekit.url)  # the same environment as the stack's
     monkeypatch.setenv("BCRYPT_ROUNDS", str(BCRYPT_ROUNDS))
 
     def run(*argv: str, stdin: str = "") -> str:
@@ -100,14 +83,14 @@ def test_login_answers_the_guides_success_shape(stack):
         assert (entry["room"], entry["name"]) == (f"channel-{channel_id}", name)
         with warnings.catch_warnings():  # LiveKit's development secret is short on purpose
             warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
-            claims = jwt.decode(entry["token"], local_stack.DEV_API_SECRET, algorithms=["HS256"])
-        assert (claims["iss"], claims["sub"]) == (local_stack.DEV_API_KEY, body["user_id"])
+            claims = jwt.decode(entry["token"], fake_aws.DEV_API_SECRET, algorithms=["HS256"])
+        assert (claims["iss"], claims["sub"]) == (fake_aws.DEV_API_KEY, body["user_id"])
         assert claims["video"]["room"] == f"channel-{channel_id}"
 
 
-def test_without_server_url_the_local_livekit_is_named(stack, livekit):
+def test_without_server_url_the_local_livekit_is_named(stack, stand_in_livekit):
     response = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD})
-    assert response.json()["server_url"] == livekit.url  # LIVEKIT_SERVER_URL, as `make run` lets it be set
+    assert response.json()["server_url"] == stand_in_livekit.url  # LIVEKIT_SERVER_URL, as `make run` lets it be set
 
 
 @pytest.mark.parametrize(
@@ -244,15 +227,16 @@ def test_one_connection_carries_several_requests(stack):
 # ---- users managed with authctl --local ----------------------------------------------------------------
 
 
-def test_users_made_with_authctl_local_log_in(stack, local_authctl, livekit):
+def test_users_made_with_authctl_local_log_in(stack, local_authctl, stand_in_livekit):
     username, password = "made.locally@example.com", "made-locally-password"
     user_id = local_authctl("user", "add", username, "--password-stdin", stdin=password + "\n").strip()
     assert post(stack, {"username": username, "password": password}).status_code == 403  # no channel yet
 
     local_authctl("channel", "add", "555", "Local channel")
     local_authctl("grant", username, "555", "--no-publish")
-    assert livekit.calls[-1].method == "ListParticipants"  # a grant without publishing restricts who is in the room
-    assert livekit.calls[-1].body == {"room": "channel-555"}
+    # a grant without publishing restricts who is in the room
+    assert stand_in_livekit.calls[-1].method == "ListParticipants"
+    assert stand_in_livekit.calls[-1].body == {"room": "channel-555"}
     response = post(stack, {"username": username, "password": password})
     assert response.status_code == 200, response.text
     assert response.json()["user_id"] == user_id

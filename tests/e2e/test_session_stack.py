@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,33 +14,18 @@ import requests
 from livekit.api import TokenVerifier
 
 from livekit_auth import messages
+from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN, WEBHOOK
 from livekit_authctl import cli as authctl
-from tests.support.livekit_servers import dev_room_service
-from tests.support.settings import BCRYPT_ROUNDS
+from tools.local import fake_aws
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LOGIN_PATH, LOGOUT_PATH, REFRESH_PATH, TOKEN_PATH, TOKEN_RESOURCE, WEBHOOK_PATH
 from tools.local.demo_data import DEMO, DEMO_PASSWORD
-from tools.local.fake_livekit import FakeRoomService, sign_webhook, webhook_body
+from tools.local.fake_livekit import sign_webhook, webhook_body
 
 TIMEOUT = 10
 
 
-@pytest.fixture(scope="module")
-def livekit() -> Iterator[FakeRoomService]:
-    """The stack's LiveKit server: a stand-in on loopback that records the RoomService calls it gets."""
-    with dev_room_service() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def stack(livekit: FakeRoomService) -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS, env={"LIVEKIT_SERVER_URL": livekit.url})
-    yield running
-    running.stop()
-
-
 def url(stack: local_stack.LocalStack, path: str) -> str:
-    return stack.api_url.removesuffix(LOGIN_PATH) + path
+    return stack.api_url.removesuffix(LOGIN.public_path) + path
 
 
 def open_session(stack, device: str = "e2e") -> dict:
@@ -65,32 +49,32 @@ def test_the_banners_session_line_opens_a_session_and_fetches_a_token(stack):
     assert completed.returncode == 0, completed.stderr
     body = json.loads(completed.stdout)
     assert body["room_name"] == "channel-1234567"
-    claims = TokenVerifier(local_stack.DEV_API_KEY, local_stack.DEV_API_SECRET).verify(body["participant_token"])
+    claims = TokenVerifier(fake_aws.DEV_API_KEY, fake_aws.DEV_API_SECRET).verify(body["participant_token"])
     assert claims.name == DEMO.username
 
 
 def test_token_refresh_and_logout_over_http(stack):
     session = open_session(stack)
-    for path in (TOKEN_PATH, TOKEN_RESOURCE):  # with and without the trailing slash
+    for path in (TOKEN.public_path, TOKEN.path):  # with and without the trailing slash
         answer = post(stack, path, session["token"], json={"room_name": "channel-7654321"})
         assert answer.status_code == 201
         assert answer.json()["room_name"] == "channel-7654321"
         assert answer.headers["Cache-Control"] == "no-store"
-    empty = post(stack, TOKEN_PATH, session["token"])  # no body, no content type
+    empty = post(stack, TOKEN.public_path, session["token"])  # no body, no content type
     assert empty.status_code == 201
 
-    renewed = post(stack, REFRESH_PATH, session["token"])
+    renewed = post(stack, REFRESH.public_path, session["token"])
     assert renewed.status_code == 200
     assert renewed.json()["expires_at"] == session["expires_at"]
-    assert post(stack, TOKEN_PATH, renewed.json()["token"], json={}).status_code == 201
+    assert post(stack, TOKEN.public_path, renewed.json()["token"], json={}).status_code == 201
 
-    assert post(stack, LOGOUT_PATH, renewed.json()["token"]).status_code == 204
-    refused = post(stack, TOKEN_PATH, renewed.json()["token"], json={})
+    assert post(stack, LOGOUT.public_path, renewed.json()["token"]).status_code == 204
+    refused = post(stack, TOKEN.public_path, renewed.json()["token"], json={})
     assert (refused.status_code, refused.json()) == (401, {"error": messages.SESSION_REQUIRED})
     assert refused.headers["WWW-Authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("path", [TOKEN_PATH, REFRESH_PATH, LOGOUT_PATH])
+@pytest.mark.parametrize("path", [TOKEN.public_path, REFRESH.public_path, LOGOUT.public_path])
 def test_session_preflights_allow_the_authorization_header(stack, path):
     answer = requests.options(
         url(stack, path),
@@ -107,37 +91,46 @@ def test_the_logins_preflight_is_unchanged(stack):
     assert answer.headers["Access-Control-Allow-Headers"] == "Content-Type"
 
 
-def test_authctl_local_lists_and_ends_sessions(stack, livekit, monkeypatch, capsys):
+def test_authctl_local_lists_and_ends_sessions(stack, stand_in_livekit, monkeypatch, capsys):
     token = open_session(stack, device="authctl-e2e")["token"]
     monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
-    monkeypatch.setenv("LIVEKIT_SERVER_URL", livekit.url)  # the same environment as the stack's
+    monkeypatch.setenv("LIVEKIT_SERVER_URL", stand_in_livekit.url)  # the same environment as the stack's
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
     assert authctl.main(["--local", "user", "sessions", DEMO.username]) == 0
     assert "authctl-e2e\t" in capsys.readouterr().out
     assert authctl.main(["--local", "user", "logout", DEMO.username]) == 0
-    assert post(stack, TOKEN_PATH, token, json={}).status_code == 401
+    assert post(stack, TOKEN.public_path, token, json={}).status_code == 401
 
 
-def test_a_logout_over_http_removes_that_device_from_the_livekit_rooms(stack, livekit):
+def test_the_request_log_holds_no_metric_lines(stack):
+    """The function's EMF lines (ColdStart among them) are CloudWatch's to read, not the request log's."""
+    assert open_session(stack, device="log-check")["token"]
+    log = stack.log_path.read_text(encoding="utf-8")
+    assert '"message":"login attempt"' in log
+    assert not [line for line in log.splitlines() if line.startswith('{"_aws":')]
+
+
+def test_a_logout_over_http_removes_that_device_from_the_livekit_rooms(stack, stand_in_livekit):
     body = {"username": DEMO.username, "password": DEMO_PASSWORD, "session": True, "device": "tablet"}
     login = requests.post(stack.api_url, json=body, timeout=TIMEOUT).json()
     user_id, room = login["user_id"], "channel-1234567"
-    livekit.rooms[room] = {f"{user_id}:tablet", f"{user_id}:phone"}
+    stand_in_livekit.rooms[room] = {f"{user_id}:tablet", f"{user_id}:phone"}
 
-    assert post(stack, LOGOUT_PATH, login["session"]["token"]).status_code == 204
+    assert post(stack, LOGOUT.public_path, login["session"]["token"]).status_code == 204
 
-    assert livekit.rooms[room] == {f"{user_id}:phone"}
+    assert stand_in_livekit.rooms[room] == {f"{user_id}:phone"}
 
 
-def test_a_signed_webhook_over_http_removes_a_participant_without_an_account(stack, livekit):
+def test_a_signed_webhook_over_http_removes_a_participant_without_an_account(stack, stand_in_livekit):
     identity, room = "00000000-0000-4000-8000-00000000e2e0", "channel-1234567"
-    livekit.rooms[room] = {identity}
+    stand_in_livekit.rooms[room] = {identity}
     webhook = webhook_body("participant_joined", room, identity)
-    headers = {"Authorization": sign_webhook(webhook, livekit.pair), "Content-Type": "application/webhook+json"}
+    signed = sign_webhook(webhook, stand_in_livekit.pair)
+    headers = {"Authorization": signed, "Content-Type": "application/webhook+json"}
 
-    answer = requests.post(url(stack, WEBHOOK_PATH), data=webhook, headers=headers, timeout=TIMEOUT)
-    unsigned = requests.post(url(stack, WEBHOOK_PATH), data=webhook, timeout=TIMEOUT)
+    answer = requests.post(url(stack, WEBHOOK.public_path), data=webhook, headers=headers, timeout=TIMEOUT)
+    unsigned = requests.post(url(stack, WEBHOOK.public_path), data=webhook, timeout=TIMEOUT)
 
     assert (answer.status_code, unsigned.status_code, unsigned.content) == (200, 401, b"")
-    assert livekit.rooms[room] == set()
+    assert stand_in_livekit.rooms[room] == set()

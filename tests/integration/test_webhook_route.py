@@ -9,13 +9,14 @@ import time
 
 import pytest
 
+from livekit_auth.routes import WEBHOOK
 from livekit_auth.tokens import LiveKitCredentials
 from tests.support.handler import Answer, call_handler
 from tests.support.livekit_servers import Servers
 from tests.support.logs import capture_function_output, log_records
 from tests.support.sessions import log_out_session, open_session
-from tools.local.api_gateway import WEBHOOK_PATH, WEBHOOK_RESOURCE, proxy_event
 from tools.local.demo_data import DEMO, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
+from tools.local.events import route_event
 from tools.local.fake_livekit import sign_webhook, webhook_body
 
 ROOM = f"channel-{PUBLIC_CHANNEL[0]}"
@@ -23,7 +24,7 @@ ROOM = f"channel-{PUBLIC_CHANNEL[0]}"
 
 def post_webhook(body: bytes, authorization: str | None) -> Answer:
     headers = {"Content-Type": "application/webhook+json"} | ({"Authorization": authorization} if authorization else {})
-    return call_handler(proxy_event("POST", WEBHOOK_PATH, resource=WEBHOOK_RESOURCE, headers=headers, body=body))
+    return call_handler(route_event(WEBHOOK, raw=body.decode(), headers=headers))
 
 
 def joined(servers: Servers, identity: str, room: str = ROOM, *, can_publish: bool = True) -> Answer:
@@ -70,7 +71,8 @@ def test_a_webhook_not_signed_by_a_configured_server_over_this_body_is_a_bare_40
     records = output()
     (line,) = [record for record in records if record.get("message") == "livekit webhook"]
     assert (line["outcome"], line["status"]) == ("refused", 401)
-    assert "WebhookRejected" in metric_names(records)
+    assert line["reason"].startswith("webhook_")
+    assert "WebhookUnverified" in metric_names(records)
     assert [server.calls for server in livekit_servers.both()] == [[], []]
 
 
@@ -154,7 +156,7 @@ def test_a_logout_with_a_server_down_still_ends_the_session_and_names_it(invoke,
     records = output()
     (warning,) = [record for record in records if record.get("message") == "livekit removal failed"]
     assert warning["failed_servers"] == [livekit_servers.second.url]
-    assert "LiveKitRemovalFailed" in metric_names(records)
+    assert "LogoutLiveKitRemovalFailed" in metric_names(records)
     assert json.dumps(records).count(livekit_servers.first.pair.api_secret) == 0
 
 

@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from livekit_auth.tokens import LiveKitCredentials
+from tools.local import fake_aws
 from tools.local.fake_aws import CREDENTIALS_PARAMETER
 from tools.local.fake_livekit import FakeRoomService
 
@@ -61,9 +62,7 @@ def running_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
 def dev_room_service() -> Iterator[FakeRoomService]:
     """A stand-in for `livekit-server --dev` (its public dev key pair), for a local stack to name as its
     LIVEKIT_SERVER_URL, so nothing reaches a LiveKit server someone may run on the default port."""
-    from tools.local.stack import DEV_API_KEY, DEV_API_SECRET
-
-    server = FakeRoomService(LiveKitCredentials(DEV_API_KEY, DEV_API_SECRET)).start()
+    server = FakeRoomService(LiveKitCredentials(fake_aws.DEV_API_KEY, fake_aws.DEV_API_SECRET)).start()
     try:
         yield server
     finally:

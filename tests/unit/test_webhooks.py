@@ -82,7 +82,7 @@ REJECTED = {
 def test_anything_but_a_configured_servers_signature_over_this_body_is_rejected(authorization, reason):
     with pytest.raises(WebhookRejected) as rejected:
         verify(BODY, authorization, KEYS)
-    assert rejected.value.reason == reason
+    assert rejected.value.cause == reason
 
 
 def test_identities_and_rooms_the_service_never_issues_are_told_apart():

@@ -71,7 +71,7 @@ class LoginService:
         self._upgrader = upgrader
 
     def log_in(self, username: str, password: str, server_url: str | None = None) -> LoginResult:
-        """Raise a LoginRefused subclass for every outcome the guide lists as an error. The tokens are signed
+        """Raise a Refused subclass for every outcome the guide lists as an error. The tokens are signed
         with the key of `server_url` (the default server's when None)."""
         username = normalize_username(username)
         if len(username) > MAX_USERNAME_LENGTH:  # cannot be an account: same cost, nothing stored

@@ -25,6 +25,7 @@ from enum import Enum
 
 import jwt
 
+from livekit_auth.errors import Refused
 from livekit_auth.server_keys import ServerKeys
 from livekit_auth.storage.records import Membership, User
 from livekit_auth.tokens import LiveKitCredentials, room_name
@@ -34,12 +35,12 @@ PARTICIPANT_JOINED = "participant_joined"
 DEVICE_SEPARATOR = ":"
 
 
-class WebhookRejected(Exception):
-    """Not a webhook of a configured server; `reason` is for the log line only, never the answer."""
+class WebhookRejected(Refused):
+    """Not a webhook of a configured server: its row answers a bare 401; `cause` goes to the log line only."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
 
 
 @dataclass(frozen=True)
