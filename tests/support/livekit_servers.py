@@ -14,7 +14,6 @@ import pytest
 
 from livekit_auth.tokens import LiveKitCredentials
 from tools.local import fake_aws
-from tools.local.fake_aws import CREDENTIALS_PARAMETER
 from tools.local.fake_livekit import FakeRoomService
 
 FIRST = LiveKitCredentials("APIfirstServer", "first-server-secret-of-at-least-32-bytes")
@@ -46,8 +45,9 @@ def credentials_map(*servers: FakeRoomService) -> str:
 def running_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
     """Both servers running and configured for the function (and authctl, which reads the same environment)."""
     servers = Servers(FakeRoomService(FIRST).start(), FakeRoomService(SECOND).start())
-    boto3.client("ssm").put_parameter(
-        Name=CREDENTIALS_PARAMETER, Value=credentials_map(*servers.both()), Type="SecureString", Overwrite=True
+    fake_aws.put_livekit_credentials(
+        boto3.client("ssm"),
+        servers={server.url: (server.pair.api_key, server.pair.api_secret) for server in servers.both()},
     )
     monkeypatch.setenv("LIVEKIT_SERVER_URL", servers.first.url)
     monkeypatch.setenv("ALLOWED_SERVER_URLS", servers.second.url)
