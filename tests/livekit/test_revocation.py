@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import socket
 import sys
 import time
 import uuid
@@ -32,7 +34,7 @@ from tests.support import livekit as lk
 from tests.support.settings import BCRYPT_ROUNDS
 from tools.local import fake_aws, livekit_server
 from tools.local import stack as local_stack
-from tools.local.demo_data import PRIVATE_CHANNEL, PUBLIC_CHANNEL
+from tools.local.demo_data import DEMO, DEMO_PASSWORD, PRIVATE_CHANNEL, PUBLIC_CHANNEL
 from tools.local.livekit_server import LiveKitServer
 
 FIRST_KEY = ("APIfirstServer", "first-server-secret-of-at-least-32-bytes")
@@ -74,16 +76,12 @@ class World:
         self.second = livekit_server.start(dict([SECOND_KEY]), ports=self.second.ports, webhook_url=self.webhook_url)
 
 
-def server_url(ports: livekit_server.Ports) -> str:
-    return f"ws://{livekit_server.HOST}:{ports.http}"
-
-
 @pytest.fixture(scope="module")
 def world(livekit_binary: None) -> Iterator[World]:
     first_ports = livekit_server.free_ports()
     second_ports = livekit_server.free_ports()
     assert first_ports != second_ports
-    first_url, second_url = server_url(first_ports), server_url(second_ports)
+    first_url, second_url = livekit_server.server_url(first_ports), livekit_server.server_url(second_ports)
     stack = local_stack.start(
         0, 0, bcrypt_rounds=BCRYPT_ROUNDS, env={"LIVEKIT_SERVER_URL": first_url, "ALLOWED_SERVER_URLS": second_url}
     )
@@ -113,13 +111,14 @@ class Outcome:
     err: str
 
 
-@pytest.fixture
-def run_authctl(world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """authctl --local against the world's stack, its LiveKit settings as the stack's; awaitable, run in a thread
-    so the rooms' events keep flowing meanwhile."""
-    monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(world.stack.emulator_url).port))
-    monkeypatch.setenv("LIVEKIT_SERVER_URL", world.first.url)
-    monkeypatch.setenv("ALLOWED_SERVER_URLS", world.second.url)
+def authctl_runner(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stack: local_stack.LocalStack, **livekit: str
+):
+    """authctl --local against `stack`, with its LiveKit settings (`livekit`: LIVEKIT_SERVER_URL ...); awaitable,
+    run in a thread so the rooms' events keep flowing meanwhile."""
+    monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
+    for variable, value in livekit.items():
+        monkeypatch.setenv(variable, value)
     monkeypatch.setenv("BCRYPT_ROUNDS", str(BCRYPT_ROUNDS))
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     capsys.readouterr()
@@ -130,6 +129,14 @@ def run_authctl(world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
         return Outcome(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def run_authctl(world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """authctl --local against the world's stack, its LiveKit settings as the stack's."""
+    return authctl_runner(
+        monkeypatch, capsys, world.stack, LIVEKIT_SERVER_URL=world.first.url, ALLOWED_SERVER_URLS=world.second.url
+    )
 
 
 async def join_watched(rooms: lk.Rooms, url: str, token: str) -> tuple[rtc.Room, asyncio.Future]:
@@ -306,3 +313,52 @@ def test_6_a_server_down_during_a_disable_is_named_and_its_rejoin_is_removed_onc
     assert user is not None
     assert not user.active
     print(f"rejoin removed after {rejoin:.2f} s")
+
+
+def three_free_ports() -> int:
+    """A port that is free on loopback with the two after it (`make run --livekit-port` takes all three)."""
+    for _ in range(50):
+        port = livekit_server.free_ports().http
+        try:
+            for offset, kind in ((0, socket.SOCK_STREAM), (1, socket.SOCK_STREAM), (2, socket.SOCK_DGRAM)):
+                with socket.socket(socket.AF_INET, kind) as probe:
+                    probe.bind((livekit_server.HOST, port + offset))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no three consecutive free ports on loopback")
+
+
+def test_make_run_with_livekit_stores_its_key_as_that_servers_and_its_webhook_removes_a_rejoin(
+    livekit_binary, monkeypatch, capsys
+):
+    """The demo too: `make run --livekit` writes the per-server map and points the server's webhook at its API."""
+    port = three_free_ports()
+    url = livekit_server.server_url(livekit_server.make_run_ports(port))
+    stack = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS, livekit_port=port)
+    try:
+        ssm = fake_aws.local_client("ssm", stack.emulator_url)
+        stored = ssm.get_parameter(Name=fake_aws.LIVEKIT_CREDENTIALS_PARAMETER, WithDecryption=True)
+        assert json.loads(stored["Parameter"]["Value"]) == {
+            url: {"api_key": fake_aws.DEV_API_KEY, "api_secret": fake_aws.DEV_API_SECRET}
+        }
+        login = lk.login(stack, DEMO.username, DEMO_PASSWORD)
+        assert login["server_url"] == url
+        token = channel_token(login, PUBLIC)
+        run = authctl_runner(monkeypatch, capsys, stack, LIVEKIT_SERVER_URL=url)
+
+        async def scenario() -> Outcome:
+            async with lk.Rooms() as rooms:
+                _, disconnected = await join_watched(rooms, url, token)
+                started = time.monotonic()
+                outcome = await run("user", "disable", DEMO.username)
+                await removed_within(disconnected, started)
+                started = time.monotonic()
+                _, disconnected = await join_watched(rooms, url, token)
+                await removed_within(disconnected, started)
+                return outcome
+
+        outcome = lk.run(scenario)
+        assert outcome.code == 0, outcome.err
+    finally:
+        stack.stop()
