@@ -18,7 +18,7 @@ FUZZ_CASES ?= 10000
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing bench-token bench-migration lint-workflows scan rehearse
+.PHONY: help install run invoke test pytest lint validate build clean fuzz bench bench-quick bench-timing bench-token bench-migration lint-workflows scan rehearse test-py313
 
 help:  ## list the targets and the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,7 +39,7 @@ run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS 
 invoke: $(INSTALLED)  ## run the EVENT file through the function against the running `make run` stack
 	$(BIN)/python -m tools.local.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
 
-test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
+test: lint validate pytest test-py313 lint-workflows scan rehearse bench-quick  ## everything CI checks
 
 pytest: $(INSTALLED) $(NODE_INSTALLED)  ## the unit, integration and e2e tests (e2e runs Node tests too); a subset with ARGS, e.g. ARGS="tests/unit -k config"
 	$(BIN)/pytest $(ARGS)
@@ -58,6 +58,12 @@ build: $(INSTALLED)  ## sam build for REGION, no container needed
 fuzz: $(INSTALLED)  ## FUZZ_CASES generated requests through the handler over moto; prints answers per status
 	$(BIN)/python -m tools.bench.fuzz --cases $(FUZZ_CASES)
 
+bench: $(INSTALLED)  ## is it fast? one table: each cost beside its floor or peer, interleaved (build/bench.json)
+	$(BIN)/python -m tools.bench.suite
+
+bench-quick: $(INSTALLED)  ## `make bench` with few samples (BENCH_QUICK=1, under a minute): fails only if the run breaks
+	BENCH_QUICK=1 $(BIN)/python -m tools.bench.suite
+
 bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at the deployed bcrypt cost (medians, p90, ratios)
 	$(BIN)/python -m tools.bench.refusal_timing
 
@@ -66,6 +72,19 @@ bench-token: $(INSTALLED)  ## token endpoint vs password login latency over HTTP
 
 bench-migration: $(INSTALLED)  ## one PBKDF2 check at Django's default iterations, and the import rate into the local stack
 	$(BIN)/python -m tools.bench.migration
+
+# The function runs on python3.13 (template.yaml): its and the layer's unit tests also run under a 3.13
+# interpreter when the machine has one (on PATH or through pyenv), in a venv of the layer's pins and pytest.
+PY313 ?= $(shell for p in $$(command -v python3.13) $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV313 := .venv-py313
+
+test-py313:  ## the function's and the layer's unit tests under python3.13 when one is installed (else one line)
+	@if [ -z "$(PY313)" ]; then echo "test-py313: no python3.13 on this machine (PATH or pyenv); skipped"; exit 0; fi; \
+	set -e; test -x $(VENV313)/bin/python || $(PY313) -m venv $(VENV313); \
+	[ $(VENV313)/.installed -nt requirements/py313.txt ] || { $(VENV313)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements/py313.txt -c requirements/constraints.txt && touch $(VENV313)/.installed; }; \
+	$(VENV313)/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
 # Scanners live in their own virtual environment: checkov pins an older boto3 than aws-sam-cli.
 $(SCAN_INSTALLED): requirements/scan.txt requirements/scan-constraints.txt
@@ -88,4 +107,4 @@ rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) 
 	$(BIN)/python -m tools.ci.rehearse_deploy
 
 clean:  ## remove the build, the virtual environments, node_modules and test caches
-	rm -rf .aws-sam $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis
+	rm -rf .aws-sam $(VENV) $(SCAN_VENV) $(VENV313) build node_modules .pytest_cache .hypothesis
