@@ -12,4 +12,5 @@ authctl          authctl run in this process: Run, authctl_runner (the authctl_r
 transfer         export/import: Django's password hashes made as Django makes them, dumpdata files, table scans
 sessions         the session routes' events, open_session, the refused session's 401, a clock at the real time
 stacks           stand-ins for deployed stacks (outputs and parameters) for authctl --stack
+snapstart        one SnapStart snapshot restored twice, emulated with fork (run as a module)
 """

@@ -72,6 +72,16 @@ def _condition(expression: Any, values: dict[str, str], conditions: dict[str, An
     raise ValueError(f"condition function {function} is not evaluated here")
 
 
+def resolved(value: Any, values: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """A property's value with its Fn::If chosen as CloudFormation would."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        condition, when_true, when_false = value["Fn::If"]
+        return resolved(
+            when_true if _condition(conditions[condition], values, conditions) else when_false, values, conditions
+        )
+    return value
+
+
 def resources_deployed(**overrides: str) -> dict[str, dict[str, Any]]:
     """The expanded template's resources whose Condition holds for these parameters."""
     template = expanded(**overrides)

@@ -1,5 +1,6 @@
 """Benchmarks and the fuzz driver: they print figures; they are not tests.
 
+suite            `make bench`: one table of every cost beside its floor or peer, interleaved (build/bench.json)
 bcrypt_cost      median bcrypt check time per cost on this machine
 refusal_timing   `make bench-timing`: refused-login latency by reason over HTTP at the production cost
 token_latency    `make bench-token`: the token endpoint's latency over HTTP beside the password login's
