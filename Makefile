@@ -74,9 +74,12 @@ bench-migration: $(INSTALLED)  ## one PBKDF2 check at Django's default iteration
 	$(BIN)/python -m tools.bench.migration
 
 # The function runs on python3.13 (template.yaml): its and the layer's unit tests also run under a 3.13
-# interpreter when the machine has one (on PATH or through pyenv), in a venv of the layer's pins and pytest.
-PY313 ?= $(shell for p in $$(command -v python3.13) $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
+# interpreter when the machine has one (on PATH or through pyenv), in a venv of requirements/py313.txt.
+ifeq ($(origin PY313), undefined)
+PY313 := $(shell for p in $$(command -v python3.13) $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo "$$p"; break; }; done)
+endif
+export PY313  # the layer's and the function's build compile their bytecode with it (layers/common/Makefile)
 VENV313 := .venv-py313
 
 test-py313:  ## the function's and the layer's unit tests under python3.13 when one is installed (else one line)
