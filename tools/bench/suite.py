@@ -7,8 +7,10 @@ same table goes to build/bench.json (with the machine: CPU count, Python), so tw
 runs; a missed goal is printed, never a failure (machines are noisy). Only a broken run exits non-zero.
 
 In process, the function's AWS calls are answered from a recording (ReplayedAws): the login's and the
-token endpoint's figures are then the function's own CPU. The AWS-calls rows run over moto instead, with
-a delay added to every call, which turns the calls a route waits on one after another into milliseconds.
+token endpoint's figures are then the function's own CPU. Rows count CPU time where they can (this process's,
+or the new processes'), which other load on a shared machine barely moves. The AWS-calls rows run over
+moto instead, with a delay added to every call, which turns the calls a route waits on one after another
+into milliseconds.
 Usage: python -m tools.bench.suite [--json PATH]
 """
 
@@ -297,6 +299,31 @@ def login_over_bcrypt_row(function: InProcess) -> Row:
     )
     row.met = row.ratio <= 1.05
     row.note = f"AWS answered from a recording; the login's own work: {row.median - row.reference_median:.1f} ms"
+    return row
+
+
+def refusal_timing_row(function: InProcess) -> Row:
+    """An unknown username beside a wrong password (what `make bench-timing` prints in detail, over HTTP):
+    a gap would tell an attacker which usernames exist."""
+    from tools.local.api_gateway import LOGIN_RESOURCE
+
+    function.at_cost(PRODUCTION_BCRYPT_ROUNDS)
+
+    def refused(username: str) -> Callable[[], Any]:
+        return lambda: function.call(LOGIN_RESOURCE, {"username": username, "password": "wrong-" + PASSWORD}, 401)
+
+    unknown = function.replayed(refused("nobody@bench.example"))
+    wrong = function.replayed(refused("one@bench.example"))
+    subject, ref = interleaved(unknown, wrong, SAMPLES)
+    row = compared(
+        f"refused login, unknown user (bcrypt {PRODUCTION_BCRYPT_ROUNDS})",
+        "refused login, wrong password",
+        "0.8x to 1.25x",
+        subject,
+        ref,
+    )
+    row.met = 0.8 <= row.ratio <= 1.25
+    row.note = "AWS answered from a recording"
     return row
 
 
@@ -630,11 +657,21 @@ def run_all() -> list[Row]:
         step("token endpoint's own CPU", lambda: token_own_cpu_row(function))
         step("AWS calls per route", lambda: aws_call_rows(function))
         step("login over bcrypt", lambda: login_over_bcrypt_row(function))
+        step("refusal timing", lambda: refusal_timing_row(function))
     step("minting", minting_row)
     step("cold init", cold_init_row)
     step("local stack over HTTP", local_stack_rows)
     step("legacy PBKDF2", migration_row)
-    order = ("login,", "token endpoint, own", "token endpoint over", "minting", "cold init", "AWS calls", "legacy")
+    order = (
+        "login,",
+        "token endpoint, own",
+        "token endpoint over",
+        "minting",
+        "cold init",
+        "AWS calls",
+        "refused",
+        "legacy",
+    )
     return sorted(rows, key=lambda row: next(i for i, prefix in enumerate(order) if row.name.startswith(prefix)))
 
 
