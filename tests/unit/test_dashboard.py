@@ -1,14 +1,15 @@
 """The dashboard (template.yaml, OperationsDashboard) draws every metric the function can emit, each alarm
 watches a metric that is emitted, and every route has its requests, errors and latency percentiles.
 
-The metric names come from the code, not from a list kept here: the REFUSALS table's metrics and every
-literal `add_metric(name=...)` in the handler, plus the cold-start metric Powertools adds. A new metric
-(the LiveKit removal failures, say) fails this test until the dashboard shows it.
+The metric names come from the code, not from a list kept here: the metric fields of the handler's tables
+(REFUSALS today) and every literal `add_metric(name=...)` in it, plus the cold-start metric Powertools adds.
+A new metric (the LiveKit removal failures, say) fails this test until the dashboard shows it.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 from typing import Any
@@ -25,6 +26,23 @@ POWERTOOLS_COLD_START = "ColdStart"  # metrics.log_metrics(capture_cold_start_me
 SUBSTITUTIONS = {"AWS::Region": "eu-west-1", "AWS::StackName": "stack", "AuthClientFunction": "stack-auth-client"}
 
 
+def table_metrics(value: Any) -> set[str]:
+    """Metric names held by the handler's tables (REFUSALS, a routes table): every str field of a row whose
+    name says metric, in any dict, list or tuple of rows."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            name
+            for field in dataclasses.fields(value)
+            if "metric" in field.name
+            for name in ([getattr(value, field.name)] if isinstance(getattr(value, field.name), str) else [])
+        }
+    if isinstance(value, dict):
+        return set().union(*(table_metrics(item) for item in value.values()), set())
+    if isinstance(value, list | tuple):
+        return set().union(*(table_metrics(item) for item in value), set())
+    return set()
+
+
 def emitted_metric_names() -> set[str]:
     """Every metric name the handler can emit."""
     literal = {
@@ -34,7 +52,7 @@ def emitted_metric_names() -> set[str]:
         for keyword in node.keywords
         if keyword.arg == "name" and isinstance(keyword.value, ast.Constant)
     }
-    from_tables = {refusal.metric for refusal in app.REFUSALS.values()}
+    from_tables = set().union(*(table_metrics(value) for value in vars(app).values()))
     return literal | from_tables | {POWERTOOLS_COLD_START}
 
 
@@ -62,6 +80,7 @@ def dashboard_metrics() -> list[tuple[str, str, dict[str, str], str]]:
 def test_the_metric_names_are_read_from_the_code():
     names = emitted_metric_names()
     assert {"LoginSucceeded", "TokenIssued", "LoginRefused", "LoginLocked", "LoginServerError"} <= names
+    assert {refusal.metric for refusal in app.REFUSALS.values()} <= table_metrics(app.REFUSALS)
 
 
 @pytest.mark.parametrize("metric", sorted(emitted_metric_names()))
