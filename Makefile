@@ -21,7 +21,7 @@ export SAM_CLI_TELEMETRY = 0
 .PHONY: help install run invoke test pytest lint validate build clean fuzz bench bench-quick bench-timing bench-token bench-migration lint-workflows scan rehearse test-py313
 
 help:  ## list the targets and the variables they read
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "variables (make TARGET NAME=value): REGION=$(REGION) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT)"
 	@echo "  EVENT=$(EVENT) FUZZ_CASES=$(FUZZ_CASES) ARGS=$(ARGS) (pytest arguments)"
 
