@@ -41,7 +41,7 @@ from tools import REPO_ROOT
 from tools.bench.http_timing import PRODUCTION_BCRYPT_ROUNDS, percentile
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-SAMPLES = 3 if QUICK else 25  # pairs per row, after WARMUP
+SAMPLES = 2 if QUICK else 25  # pairs per row, after WARMUP
 COLD_SAMPLES = 2 if QUICK else 15  # new processes per side of the cold-init row
 WARMUP = 1 if QUICK else 2
 CHEAP_ROUNDS = 4  # the rows about channels and round trips: a cheap hash keeps bcrypt's noise out of them
