@@ -14,24 +14,24 @@ EMULATOR_PORT ?= 5000
 API_PORT ?= 3000
 EVENT ?= events/login_ok.json
 ARGS ?=
-FUZZ_CASES ?= 10000
+FUZZ_API_EXAMPLES ?= 300
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help install run invoke test pytest lint validate build clean fuzz bench bench-quick bench-timing bench-token bench-migration lint-workflows scan rehearse test-py313
+.PHONY: help install run invoke test pytest lint validate build clean fuzz-api bench bench-quick bench-timing bench-token bench-migration lint-workflows scan rehearse test-py313
 
 help:  ## list the targets and the variables they read
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "variables (make TARGET NAME=value): REGION=$(REGION) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT)"
-	@echo "  EVENT=$(EVENT) FUZZ_CASES=$(FUZZ_CASES) ARGS=$(ARGS) (pytest arguments)"
+	@echo "  EVENT=$(EVENT) FUZZ_API_EXAMPLES=$(FUZZ_API_EXAMPLES) ARGS=$(ARGS) (pytest arguments)"
 
-$(INSTALLED): requirements/dev.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
+$(INSTALLED): requirements/dev.txt requirements/authctl.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command
+install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command (.venv/bin/authctl)
 
 run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS emulator, with demo data
 	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
@@ -55,8 +55,8 @@ validate: $(INSTALLED)  ## cfn-lint and sam validate on template.yaml (in REGION
 build: $(INSTALLED)  ## sam build for REGION, no container needed
 	$(BIN)/sam build --region $(REGION)
 
-fuzz: $(INSTALLED)  ## FUZZ_CASES generated requests through the handler over moto; prints answers per status
-	$(BIN)/python -m tools.bench.fuzz --cases $(FUZZ_CASES)
+fuzz-api: $(INSTALLED)  ## schemathesis from docs/openapi.yaml against the local stack, FUZZ_API_EXAMPLES cases per operation
+	$(BIN)/python -m tools.bench.fuzz_api --examples $(FUZZ_API_EXAMPLES)
 
 bench: $(INSTALLED)  ## is it fast? one table: each cost beside its floor or peer, interleaved (build/bench.json)
 	$(BIN)/python -m tools.bench.suite
@@ -109,5 +109,5 @@ scan: $(SCAN_INSTALLED)  ## zizmor on the workflows, checkov on template.yaml (o
 rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) into an AWS emulator, then a login from its tables
 	$(BIN)/python -m tools.ci.rehearse_deploy
 
-clean:  ## remove the build, the virtual environments, node_modules and test caches
-	rm -rf .aws-sam $(VENV) $(SCAN_VENV) $(VENV313) build node_modules .pytest_cache .hypothesis
+clean:  ## remove the builds (sam, wheel, bench), the virtual environments, node_modules and test caches
+	rm -rf .aws-sam build $(VENV) $(SCAN_VENV) $(VENV313) node_modules .pytest_cache .hypothesis .schemathesis

@@ -17,7 +17,7 @@ from moto import mock_aws
 import services
 from livekit_auth import credentials
 from livekit_auth.config import Settings, table_names
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tests.support import logins
 from tests.support.authctl import Run, authctl_runner
 from tests.support.clock import FakeClock

@@ -1,4 +1,4 @@
-"""The layer's pins (layers/common/requirements.lock) and the dev venv's (requirements/constraints.txt)."""
+"""The layer's pins (layers/common/requirements.lock), authctl's, and the dev venv's (requirements/constraints.txt)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYER_LOCK = ROOT / "layers/common/requirements.lock"
 LAYER_REQUIREMENTS = ROOT / "layers/common/requirements.txt"
 DEV_CONSTRAINTS = ROOT / "requirements/constraints.txt"
+AUTHCTL_REQUIREMENTS = ROOT / "requirements/authctl.txt"  # beyond the layer's; pyproject.toml installs both
+PYPROJECT = ROOT / "pyproject.toml"
 HASH = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 
 

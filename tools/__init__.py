@@ -1,16 +1,15 @@
-"""Developer and operator tools, by audience (the function and the layer import none of this).
+"""Developers' tools, run from the checkout and never installed (the function and the layer import none of this;
+authctl, the operators' tool, is the installed package livekit_authctl).
 
-    admin/    authctl: operators manage users, channels, grants and sessions in a deployed or local stack, and move
-              them in and out (export, import from an export or Django)
     local/    `make run` and `make invoke`: the local stack over an AWS emulator, API Gateway emulation,
               the fake-AWS settings and the function's emulated environment, the demo data
     ci/       what CI runs beside the tests: template.yaml reader, deploy rehearsal, post-deploy smoke
               test, events/ generator, workflow linter (actionlint.mjs)
     bench/    figures, not tests: bcrypt cost, refused-login timing, token endpoint latency, migration costs,
-              the fuzz driver and its cases
+              schemathesis against the local stack, the handler-level fuzz cases
 
 The tests use local/ (emulator, events, demo data), ci/cfn_template (tables from the template) and
-bench/fuzz_strategies (the Hypothesis strategies they share with `make fuzz`).
+bench/fuzz_api (schemathesis against the local stack) and bench/fuzz_strategies (handler-level fuzz cases).
 """
 
 from pathlib import Path

@@ -15,8 +15,8 @@ import requests
 from livekit.api import TokenVerifier
 
 from livekit_auth import messages
+from livekit_authctl import cli as authctl
 from tests.support.settings import BCRYPT_ROUNDS
-from tools.admin import authctl
 from tools.local import stack as local_stack
 from tools.local.api_gateway import LOGIN_PATH, LOGOUT_PATH, REFRESH_PATH, TOKEN_PATH, TOKEN_RESOURCE
 from tools.local.demo_data import DEMO, DEMO_PASSWORD

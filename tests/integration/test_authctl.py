@@ -9,9 +9,9 @@ import pytest
 
 from livekit_auth import messages
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
+from livekit_authctl import common, targets
 from tests.support.authctl import Run
 from tests.support.stacks import deploy_service_stack, deploy_stack
-from tools.admin import authctl
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
 from tools.local.fake_aws import API_SECRET
 
@@ -115,7 +115,7 @@ def test_passwd_lifts_a_lockout(authctl_run, guess, attempt_login, settings):
 def test_a_prompted_password_typed_twice_alike_is_set(authctl_run, attempt_login, monkeypatch):
     # Given: the same password typed at both prompts
     typed = iter([NEW_PASSWORD, NEW_PASSWORD])
-    monkeypatch.setattr(authctl.getpass, "getpass", lambda prompt: next(typed))
+    monkeypatch.setattr(common.getpass, "getpass", lambda prompt: next(typed))
     # When
     assert authctl_run("user", "add", NEW_USER, tty=True).code == 0
     # Then
@@ -126,7 +126,7 @@ def test_a_prompted_password_typed_twice_alike_is_set(authctl_run, attempt_login
 def test_a_prompted_password_typed_differently_is_refused(authctl_run, monkeypatch):
     # Given: two different passwords at the prompts
     typed = iter([NEW_PASSWORD, "something else"])
-    monkeypatch.setattr(authctl.getpass, "getpass", lambda prompt: next(typed))
+    monkeypatch.setattr(common.getpass, "getpass", lambda prompt: next(typed))
     # When
     differing = authctl_run("user", "passwd", DEMO.username, tty=True)
     # Then
@@ -387,8 +387,8 @@ def test_without_a_stack_passwords_are_hashed_at_bcrypt_rounds(authctl_run, stor
 @pytest.mark.parametrize("missing", ["BcryptRounds", "SessionIdleSeconds"])
 def test_a_stack_without_a_shared_setting_is_refused(authctl_run, tables, missing):
     """authctl hashes and lists sessions as the stack's function does, or not at all."""
-    outputs = {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()}
-    parameters = {setting.parameter: str(setting.default) for setting in authctl.STACK_SETTINGS}
+    outputs = {output: tables[variable] for output, variable in targets.STACK_OUTPUTS.items()}
+    parameters = {setting.parameter: str(setting.default) for setting in targets.STACK_SETTINGS}
     del parameters[missing]
     deploy_stack("half-service", outputs, parameters)
     run = authctl_run("--stack", "half-service", "user", "list")

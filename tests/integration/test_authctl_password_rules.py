@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from livekit_auth.passwords import MAX_PASSWORD_BYTES, MIN_NEW_PASSWORD_CHARACTERS, check_new_password
+from livekit_authctl import common, targets
 from tests.integration.test_authctl import NEW_USER
-from tools.admin import authctl
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, DEMO_SESSION_TOKENS
 
 SHORTEST = "ü" * MIN_NEW_PASSWORD_CHARACTERS  # characters, not bytes: 16 bytes in UTF-8
@@ -35,7 +35,7 @@ def test_a_password_under_the_minimum_is_refused(authctl_run, store, command):
 
 
 def test_a_prompted_password_under_the_minimum_is_refused(authctl_run, monkeypatch):
-    monkeypatch.setattr(authctl.getpass, "getpass", lambda prompt: "short")
+    monkeypatch.setattr(common.getpass, "getpass", lambda prompt: "short")
     run = authctl_run("user", "add", NEW_USER, tty=True)
     assert run.code == 1
     assert "shorter than" in run.err
@@ -83,7 +83,7 @@ def authctl_calls(monkeypatch) -> Counter:
         client.meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
         return client
 
-    monkeypatch.setattr(authctl.boto3, "client", counted_client)
+    monkeypatch.setattr(targets.boto3, "client", counted_client)
     return calls
 
 

@@ -12,11 +12,11 @@ import re
 import pytest
 
 from livekit_auth.config import SESSION_IDLE, SESSION_MAX_AGE
+from livekit_authctl import common, targets
+from livekit_authctl.common import utc
 from tests.support.clock import FakeClock
 from tests.support.sessions import fetch_token, open_session, real_time_clock
 from tests.support.stacks import deploy_service_stack
-from tools.admin import authctl
-from tools.admin.authctl import utc
 from tools.ci.cfn_template import load_template
 from tools.local.demo_data import DEMO, DEMO_SESSION_TOKENS, VIEWER
 
@@ -35,7 +35,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def shared_clock(handler_clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """The handler's clock, read by authctl too: moving it ages the sessions alike for both."""
-    monkeypatch.setattr(authctl, "clock", handler_clock)
+    monkeypatch.setattr(common, "clock", handler_clock)
     return handler_clock
 
 
@@ -139,7 +139,7 @@ def test_authctl_needs_the_sessions_table(authctl_run, monkeypatch):
 
 
 def test_the_stack_output_names_the_sessions_table():
-    assert authctl.STACK_OUTPUTS["SessionsTableName"] == "SESSIONS_TABLE"
+    assert targets.STACK_OUTPUTS["SessionsTableName"] == "SESSIONS_TABLE"
     assert json.dumps(load_template()["Outputs"]["SessionsTableName"]["Value"]) == '{"Ref": "SessionsTable"}'
 
 

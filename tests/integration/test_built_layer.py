@@ -1,11 +1,13 @@
-"""The layer `sam build` makes holds exactly the locked distributions, at their locked versions.
+"""The layer `sam build` makes holds exactly the locked distributions, at their locked versions, and no admin code.
 
 The build is the real one (`sam build CommonLayer`, the Makefile recipe, wheels for python3.13 on arm64),
-into a temporary directory; every `*.dist-info` in it is compared with layers/common/requirements.lock.
+into a temporary directory; every `*.dist-info` in it is compared with layers/common/requirements.lock,
+and its livekit_auth with authctl's own package (livekit_authctl), which must stay out of it.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -55,3 +57,40 @@ def test_the_built_layer_carries_bytecode_for_the_runtime_when_a_python313_built
         assert sources - compiled == set(), "modules shipped without 3.13 bytecode"
     else:
         assert compiled == set()
+
+
+def defined_names(package: Path) -> dict[str, set[str]]:
+    """{module path: names of the classes and functions it defines} of every module under `package`."""
+    return {
+        path.relative_to(package).as_posix(): {
+            node.name
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ClassDef | ast.FunctionDef)
+        }
+        for path in package.rglob("*.py")
+    }
+
+
+def test_the_built_layer_holds_the_function_s_modules_and_no_admin_code(built_layer):
+    shipped = defined_names(built_layer / "livekit_auth")
+    # The layer's source, exactly: nothing of authctl (livekit_authctl) was copied in.
+    assert shipped.keys() == defined_names(ROOT / "layers/common/livekit_auth").keys()
+    assert not {"storage/admin.py", "storage/transfer.py"} & shipped.keys()
+    assert not list(built_layer.glob("livekit_authctl*"))
+    # No class authctl's stores define (AdminStore, SessionAdmin, TransferStore ...) is defined in the layer.
+    admin_classes = {
+        node.name
+        for path in (ROOT / "livekit_authctl/storage").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef)
+    }
+    assert "SessionAdmin" in admin_classes  # the check sees authctl's stores at all
+    assert admin_classes.isdisjoint(set().union(*shipped.values()))
+    # No index Query (ByUser, ByChannel: authctl's listings) in the layer: the function reads items by key.
+    index_queries = [
+        module
+        for module in shipped
+        for node in ast.walk(ast.parse((built_layer / "livekit_auth" / module).read_text(encoding="utf-8")))
+        if isinstance(node, ast.keyword) and node.arg == "IndexName"
+    ]
+    assert index_queries == []

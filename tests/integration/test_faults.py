@@ -24,7 +24,7 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 
 import services
 from livekit_auth import aws, credentials, messages
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tests.support.handler import Answer, login_event
 from tests.support.logs import capture_function_output, log_records
 from tools.local import demo_data

@@ -15,7 +15,7 @@ import pytest
 
 from livekit_auth import messages
 from livekit_auth.passwords import MIN_NEW_PASSWORD_CHARACTERS
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tests.support.logins import attempt_login
 from tests.support.settings import BCRYPT_ROUNDS
 from tests.support.transfer import (

@@ -5,8 +5,9 @@ import pytest
 from livekit_auth import messages
 from livekit_auth.config import Settings
 from livekit_auth.errors import AccountLocked
-from livekit_auth.storage.admin import AdminStore
+from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.attempts import HOLD_SECONDS, QUIET_WINDOW_SECONDS, LoginThrottle
+from livekit_authctl.storage.admin import AdminStore
 from tests.support.clock import FakeClock
 from tools.local.demo_data import DEMO
 
@@ -130,7 +131,7 @@ def test_a_failing_user_read_does_not_turn_a_lock_into_a_500(guess, good_login, 
     def unavailable(self, username):
         raise ConnectionError("DynamoDB is unreachable")
 
-    monkeypatch.setattr(AdminStore, "get_user", unavailable)
+    monkeypatch.setattr(AccountReader, "get_user", unavailable)  # the function's reader
     # When / Then
     assert good_login(DEMO.username).status == 429
 

@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from livekit_auth.config import Settings
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tests.support.handler import Answer, login_event, new_container
 from tests.support.logs import capture_function_output, output_lines
 from tools.local import demo_data

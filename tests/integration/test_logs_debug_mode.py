@@ -64,7 +64,7 @@ def main(report_path: str) -> None:
     fake_aws_plugin.pytest_load_initial_conftests()  # the fake AWS, as under pytest, before the function loads
 
     from livekit_auth.config import load_settings, table_names
-    from livekit_auth.storage.admin import AdminStore
+    from livekit_authctl.storage.admin import AdminStore
     from tests.integration.test_logs import Attempts, run_every_kind_of_attempt, stored_hashes
     from tests.support.handler import call_handler
     from tools.ci.cfn_template import create_tables

@@ -21,7 +21,7 @@ from moto.dynamodb.responses import DynamoHandler
 import services
 from livekit_auth import messages
 from livekit_auth.config import Settings
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tests.support.clock import FakeClock
 from tests.support.counters import AwsCallCounter, BcryptCounter
 from tests.support.handler import Answer

@@ -17,12 +17,12 @@ from livekit.api import TokenVerifier
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 
-from livekit_auth.storage import transfer as storage_transfer
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.progress import Progress
+from livekit_authctl.storage import transfer as storage_transfer
+from livekit_authctl.storage.admin import AdminStore
 from tests.support.handler import new_container
 from tests.support.logins import attempt_login, good_login
 from tests.support.transfer import each_line, pbkdf2, scan, tallies
-from tools.admin.transfer import Progress
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
 

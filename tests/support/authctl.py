@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tools.admin import authctl
+from livekit_authctl import cli as authctl
 
 
 @dataclass

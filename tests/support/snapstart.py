@@ -60,7 +60,7 @@ def main(result_file: str) -> None:
     from moto import mock_aws
 
     from livekit_auth.config import table_names
-    from livekit_auth.storage.admin import AdminStore
+    from livekit_authctl.storage.admin import AdminStore
     from tools.ci.cfn_template import create_tables
     from tools.local import demo_data, fake_aws
     from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event

@@ -7,7 +7,7 @@ import json
 import boto3
 
 from livekit_auth import config
-from tools.admin import authctl
+from livekit_authctl import targets
 
 
 def deploy_stack(name: str, outputs: dict[str, str], parameters: dict[str, str] | None = None) -> None:
@@ -31,7 +31,7 @@ def deploy_service_stack(
     session_idle_seconds: int = config.SESSION_IDLE.default,
 ) -> None:
     """This service's stack over `tables` ({USERS_TABLE: name, ...}), with these parameters."""
-    outputs = {output: tables[variable] for output, variable in authctl.STACK_OUTPUTS.items()}
+    outputs = {output: tables[variable] for output, variable in targets.STACK_OUTPUTS.items()}
     parameters = {
         config.BCRYPT_ROUNDS.parameter: str(bcrypt_rounds),
         config.SESSION_IDLE.parameter: str(session_idle_seconds),

@@ -10,7 +10,7 @@ import sys
 from tools import REPO_ROOT
 
 # authctl's code: whole-table reads and admin writes the function's IAM does not allow anyway.
-NOT_FOR_THE_FUNCTION = ("livekit_auth.storage.admin", "livekit_auth.storage.transfer", "tools")
+NOT_FOR_THE_FUNCTION = ("livekit_authctl", "livekit_auth.storage.admin", "livekit_auth.storage.transfer", "tools")
 
 
 def is_part_of(name: str, packages: tuple[str, ...]) -> bool:

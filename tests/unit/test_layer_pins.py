@@ -1,6 +1,17 @@
-"""The layer is built from a complete, hashed lock that agrees with the dev venv's pins."""
+"""The layer is built from a complete, hashed lock that agrees with the dev venv's pins, and so is authctl."""
 
-from tests.layer_pins import DEV_CONSTRAINTS, LAYER_LOCK, LAYER_REQUIREMENTS, exact_pins, hashes_by_name
+import tomllib
+
+from tests.layer_pins import (
+    AUTHCTL_REQUIREMENTS,
+    DEV_CONSTRAINTS,
+    LAYER_LOCK,
+    LAYER_REQUIREMENTS,
+    PYPROJECT,
+    ROOT,
+    exact_pins,
+    hashes_by_name,
+)
 
 LAYER_MAKEFILE = LAYER_LOCK.parent / "Makefile"
 
@@ -29,3 +40,19 @@ def test_the_layer_build_installs_the_lock_and_refuses_anything_unhashed():
     assert "--require-hashes" in recipe
     assert "-r requirements.lock" in recipe
     assert "-r requirements.txt" not in recipe
+
+
+def test_the_package_depends_on_the_layer_s_requirements_file_and_authctl_s_not_on_copies_of_their_pins():
+    """pip install . takes its dependencies from the files themselves: one home per pin."""
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    assert "dependencies" not in project["project"]
+    assert "dependencies" in project["project"]["dynamic"]
+    files = project["tool"]["setuptools"]["dynamic"]["dependencies"]["file"]
+    assert [ROOT / name for name in files] == [LAYER_REQUIREMENTS, AUTHCTL_REQUIREMENTS]
+
+
+def test_authctl_s_own_pins_are_the_dev_venv_s():
+    pinned = exact_pins(AUTHCTL_REQUIREMENTS)
+    constrained = exact_pins(DEV_CONSTRAINTS)
+    assert pinned
+    assert {name: constrained.get(name) for name in pinned} == pinned

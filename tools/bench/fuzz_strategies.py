@@ -1,5 +1,5 @@
-"""Hypothesis strategies and answer properties for fuzzing the login handler, shared by
-tests/integration/test_fuzz.py (a few hundred cases in `make test`) and tools/bench/fuzz.py (`make fuzz`).
+"""Hypothesis strategies and answer properties for fuzzing the login handler's events, for
+tests/integration/test_fuzz.py (what schemathesis cannot send over HTTP: see its docstring).
 
 A case is one API Gateway event: any body (text, bytes, JSON of every type, login objects whose
 fields have every type), any header set, either isBase64Encoded flag, and hostile Unicode
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from livekit_auth.config import table_names
-from livekit_auth.storage.admin import AdminStore
+from livekit_authctl.storage.admin import AdminStore
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
 from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, proxy_event

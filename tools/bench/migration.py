@@ -28,7 +28,7 @@ import bcrypt
 
 from livekit_auth import legacy_hashes
 from livekit_auth.config import BCRYPT_ROUNDS
-from tools.admin import authctl
+from livekit_authctl import cli as authctl
 from tools.local import fake_aws
 from tools.local import stack as local_stack
 

@@ -199,8 +199,8 @@ class InProcess:
 
         from livekit_auth.config import table_names
         from livekit_auth.passwords import hash_password
-        from livekit_auth.storage.admin import AdminStore
         from livekit_auth.storage.records import Membership
+        from livekit_authctl.storage.admin import AdminStore
         from tools.ci.cfn_template import create_tables
         from tools.local import fake_aws
 

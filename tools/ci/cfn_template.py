@@ -10,17 +10,10 @@ from typing import Any
 
 import yaml
 
+from livekit_authctl.local_stack import TABLE_ENV  # logical id -> the variable naming the table
 from tools import REPO_ROOT
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
-
-# Logical id in template.yaml -> the environment variable the function reads its name from.
-TABLE_ENV = {
-    "UsersTable": "USERS_TABLE",
-    "ChannelsTable": "CHANNELS_TABLE",
-    "AttemptsTable": "ATTEMPTS_TABLE",
-    "SessionsTable": "SESSIONS_TABLE",
-}
 
 
 class _CloudFormationLoader(yaml.SafeLoader):

@@ -496,7 +496,7 @@ def log_in_from_stack_tables(function_env: dict[str, str], secret: LiveKitCreden
     smoke test logs in and checks every token with LiveKit's verifier under the key and secret in SSM.
     """
     from livekit_auth.config import table_names
-    from livekit_auth.storage.admin import AdminStore
+    from livekit_authctl.storage.admin import AdminStore
     from tools.ci import smoke_test
     from tools.ci.cfn_template import TABLE_ENV
     from tools.local import stack as local_stack

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from livekit_auth.config import SESSION_MAX_AGE
 from livekit_auth.passwords import hash_password
 from livekit_auth.sessions import token_hash
-from livekit_auth.storage.admin import AdminStore
-from livekit_auth.storage.records import Membership
-from livekit_auth.storage.sessions import SessionRecord, SessionStore
+from livekit_auth.storage.records import Membership, SessionRecord
+from livekit_auth.storage.sessions import SessionStore
+from livekit_authctl.storage.admin import AdminStore
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - the documented demo credential
 PUBLIC_CHANNEL = (1234567, "کانال عمومی")

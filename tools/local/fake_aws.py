@@ -1,7 +1,7 @@
 """Emulated AWS for the tests and tools: fake credentials, a fixed region, the `make run` emulator's
 address and tables, and the function's environment over the emulator.
 
-One source for everything that runs over moto (in-process in the tests, `make fuzz`, the deploy
+One source for everything that runs over moto (in-process in the tests, the deploy
 rehearsal; in server mode in `make run`), so none of it can reach a real account or sign as a real
 identity. Standard-library light: tests/conftest.py applies it before boto3, moto or the function are
 imported, so it imports only the template reader (PyYAML) at the top and boto3 where a client is built.
@@ -14,11 +14,19 @@ import os
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+# The `make run` emulator's address, credentials and tables: authctl's, which an installed authctl needs too.
+from livekit_authctl.local_stack import (  # noqa: F401 - re-exported for the tests and tools
+    DEFAULT_EMULATOR_PORT,
+    FAKE_CREDENTIALS,
+    HOST,
+    REGION,
+    TABLE_PREFIX,
+    local_client,
+    local_emulator_url,
+    local_table_names,
+)
 from tools.ci import cfn_template
 
-REGION = "eu-west-1"
-# Credentials the emulator accepts; real ones must never be used with it.
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Variables that would send boto3 somewhere else than the emulator, or sign as a real identity.
 TARGETING_VARIABLES = (
     "AWS_PROFILE",
@@ -110,38 +118,3 @@ def legacy_credentials_environment(ssm: Any) -> dict[str, str]:
     ssm.put_parameter(Name=API_KEY_PARAMETER, Value=API_KEY, Type="SecureString")
     ssm.put_parameter(Name=API_SECRET_PARAMETER, Value=API_SECRET, Type="SecureString")
     return {"LIVEKIT_API_KEY_PARAMETER": API_KEY_PARAMETER, "LIVEKIT_API_SECRET_PARAMETER": API_SECRET_PARAMETER}
-
-
-# ---- the `make run` emulator -------------------------------------------------------------------------
-
-HOST = "127.0.0.1"
-DEFAULT_EMULATOR_PORT = 5000
-# Fixed, so that `make invoke` and `authctl --local` find the running stack's tables and data.
-TABLE_PREFIX = "local"
-
-
-def local_table_names() -> dict[str, str]:
-    """{USERS_TABLE: name, ...} of the local stack; cfn_template.create_tables names them <prefix>-<LogicalId>."""
-    return {env_var: f"{TABLE_PREFIX}-{logical_id}" for logical_id, env_var in cfn_template.TABLE_ENV.items()}
-
-
-def local_emulator_url(port: int | None = None) -> str:
-    """The URL of the `make run` emulator: on `port`, else $EMULATOR_PORT, else the default port."""
-    if port is None:
-        port = int(os.environ.get("EMULATOR_PORT", DEFAULT_EMULATOR_PORT))
-    return f"http://{HOST}:{port}"
-
-
-def local_client(service: str, url: str | None = None, **options: Any) -> Any:
-    """A boto3 client of the running `make run` emulator (at `url`, else local_emulator_url()), whatever the
-    caller's own AWS settings are; `options` go to boto3.client (e.g. config=...)."""
-    import boto3  # here, not at the top: the tests import this module before boto3 (see the docstring)
-
-    return boto3.client(
-        service,
-        endpoint_url=url or local_emulator_url(),
-        region_name=REGION,
-        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        **options,
-    )

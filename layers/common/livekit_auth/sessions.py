@@ -36,8 +36,8 @@ from livekit_auth.errors import (
 from livekit_auth.login import LoginResult, membership_token
 from livekit_auth.server_urls import is_allowed
 from livekit_auth.storage.accounts import AccountReader
-from livekit_auth.storage.records import Membership, User
-from livekit_auth.storage.sessions import SessionRecord, SessionStore
+from livekit_auth.storage.records import Membership, SessionRecord, User
+from livekit_auth.storage.sessions import SessionStore
 from livekit_auth.tokens import LiveKitCredentials, room_name
 
 ROTATION_GRACE_SECONDS = 30  # two tabs refreshing at once both keep working

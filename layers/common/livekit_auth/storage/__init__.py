@@ -1,14 +1,12 @@
-"""DynamoDB access: the only code that knows the table layouts (docs/design.md, "Data model").
+"""The function's DynamoDB access; records holds every table layout (docs/design.md, "Data model").
 
-Split by consumer, so each reader sees only what its caller may do:
+Split by consumer, so each reader sees only what its caller may do (authctl's stores: livekit_authctl.storage):
     dynamo    plumbing shared by all: calls with one translation of AWS errors, the pager, keys, number codec
-    records   the records (User, Membership, Channel, AttemptState) and their item codecs
+    records   the records and one item codec each (user, channel record, channel, grant, session, attempt)
     accounts  the login's reads: one user GetItem, one memberships Query
     attempts  the lockout policy beside the conditional writes that enforce it
-    admin     what authctl changes: users, channels, grants, lockout state (the function's IAM cannot)
     upgrades  the login's one write: a password hash replaced by its upgrade, conditioned on the old one
-    transfer  authctl export/import: whole-table reads, batched retried writes, the transfer records
-    sessions  the sessions table: the function's single-item calls, authctl's listing and revocation (its layout there)
+    sessions  the sessions table's single-item calls (create, read, rotate, touch, delete) and the token item
 
 Users table      username (PK) -> user_id, password_hash, active, display_name?, session_generation?
 Channels table   pk, sk (single-table design)

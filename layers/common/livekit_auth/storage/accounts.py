@@ -6,7 +6,7 @@ from typing import Any
 
 from livekit_auth.config import TableNames
 from livekit_auth.storage.dynamo import PROFILE_SK, call, pages, user_key
-from livekit_auth.storage.records import Membership, User, membership_from_item, user_from_item
+from livekit_auth.storage.records import Membership, User, membership_from_item, user_from_item, username_key
 
 
 class AccountReader:
@@ -24,7 +24,7 @@ class AccountReader:
     def get_user(self, username: str) -> User | None:
         """One strongly consistent read: a changed password or a disabled account applies at once."""
         item = call(
-            self._db.get_item, TableName=self.tables.users, Key={"username": {"S": username}}, ConsistentRead=True
+            self._db.get_item, TableName=self.tables.users, Key=username_key(username), ConsistentRead=True
         ).get("Item")
         return user_from_item(item) if item else None
 

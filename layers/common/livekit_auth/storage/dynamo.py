@@ -12,10 +12,8 @@ from livekit_auth.errors import MissingTable
 
 PROFILE_SK = "PROFILE"
 CATALOG_PK = "CATALOG"
-MEMBERS_INDEX = "ByChannel"
 MAX_CHANNEL_ID = 2**63 - 1
 _CHANNEL_ID_DIGITS = len(str(MAX_CHANNEL_ID))
-TRANSACTION_LIMIT = 100  # items in one TransactWriteItems
 
 Item = dict[str, Any]
 

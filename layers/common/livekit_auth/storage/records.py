@@ -1,10 +1,24 @@
-"""The records the stores hand out, and the codecs between them and DynamoDB items."""
+"""The records the stores hand out, and one codec per item between them and DynamoDB items.
+
+Every layout (user, channel record, channel, grant, session, attempt) is written here once; the
+function's stores and authctl's (livekit_authctl.storage) both read and write through these codecs.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from livekit_auth.storage.dynamo import Item
+from livekit_auth.storage.dynamo import (
+    CATALOG_PK,
+    PROFILE_SK,
+    Item,
+    channel_member_key,
+    channel_sort_key,
+    number,
+    user_key,
+)
+
+SESSION_SK = "SESSION"
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,26 @@ class AttemptState:
     expires_at: float
 
 
+@dataclass(frozen=True)
+class SessionRecord:
+    session_id: str
+    user_id: str
+    username: str
+    generation: int  # the user's session_generation when the session was opened
+    device: str | None
+    server_url: str | None  # the login's server_url; None: the deployment's default
+    created_at: int
+    last_used_at: int
+    expires_at: int  # absolute; the same for every token of the session
+
+
+# ---- user (users table) --------------------------------------------------------------------------
+
+
+def username_key(username: str) -> Item:
+    return {"username": {"S": username}}
+
+
 def user_from_item(item: Item) -> User:
     return User(
         username=item["username"]["S"],
@@ -55,6 +89,58 @@ def user_from_item(item: Item) -> User:
         session_generation=int(item.get("session_generation", {"N": "0"})["N"]),
         display_name=item.get("display_name", {}).get("S"),
     )
+
+
+def user_item(user: User, *, created_at: str, updated_at: str) -> Item:
+    """The users-table item; session_generation is only ever added to (ADD), never written whole."""
+    item = {
+        **username_key(user.username),
+        "user_id": {"S": user.user_id},
+        "password_hash": {"S": user.password_hash},
+        "active": {"BOOL": user.active},
+        "created_at": {"S": created_at},
+        "updated_at": {"S": updated_at},
+    }
+    if user.display_name:
+        item["display_name"] = {"S": user.display_name}
+    return item
+
+
+# ---- channel record (channels table: a user's PROFILE, there even with no channel) -------------------
+
+
+def profile_key(user_id: str) -> Item:
+    return {"pk": {"S": user_key(user_id)}, "sk": {"S": PROFILE_SK}}
+
+
+def profile_item(user_id: str, username: str, created_at: str) -> Item:
+    return {**profile_key(user_id), "username": {"S": username}, "created_at": {"S": created_at}}
+
+
+# ---- channel (channels table: the CATALOG) ----------------------------------------------------------------
+
+
+def catalog_key(channel_id: int) -> Item:
+    return {"pk": {"S": CATALOG_PK}, "sk": {"S": channel_sort_key(channel_id)}}
+
+
+def channel_from_item(item: Item) -> Channel:
+    return Channel(channel_id=int(item["channel_id"]["N"]), name=item["channel_name"]["S"])
+
+
+def channel_item(channel: Channel) -> Item:
+    return {
+        **catalog_key(channel.channel_id),
+        "channel_id": number(channel.channel_id),
+        "channel_name": {"S": channel.name},
+    }
+
+
+# ---- grant (channels table: a membership under its user) ------------------------------------------------
+
+
+def membership_key(user_id: str, channel_id: int) -> Item:
+    return {"pk": {"S": user_key(user_id)}, "sk": {"S": channel_sort_key(channel_id)}}
 
 
 def membership_from_item(item: Item) -> Membership:
@@ -67,8 +153,58 @@ def membership_from_item(item: Item) -> Membership:
     )
 
 
-def channel_from_item(item: Item) -> Channel:
-    return Channel(channel_id=int(item["channel_id"]["N"]), name=item["channel_name"]["S"])
+def membership_item(user_id: str, username: str, membership: Membership) -> Item:
+    return {
+        **membership_key(user_id, membership.channel_id),
+        "member_of": {"S": channel_member_key(membership.channel_id)},
+        "username": {"S": username},
+        "channel_id": number(membership.channel_id),
+        "channel_name": {"S": membership.name},
+        "can_publish": {"BOOL": membership.can_publish},
+        "can_subscribe": {"BOOL": membership.can_subscribe},
+        "can_publish_data": {"BOOL": membership.can_publish_data},
+    }
+
+
+# ---- session (sessions table) -------------------------------------------------------------------------------
+
+
+def session_key(session_id: str, sort_key: str = SESSION_SK) -> Item:
+    return {"pk": {"S": session_id}, "sk": {"S": sort_key}}
+
+
+def session_from_item(item: Item) -> SessionRecord:
+    return SessionRecord(
+        session_id=item["pk"]["S"],
+        user_id=item["user_id"]["S"],
+        username=item["username"]["S"],
+        generation=int(item.get("generation", {"N": "0"})["N"]),
+        device=item["device"]["S"] if "device" in item else None,
+        server_url=item["server_url"]["S"] if "server_url" in item else None,
+        created_at=int(item["created_at"]["N"]),
+        last_used_at=int(item["last_used_at"]["N"]),
+        expires_at=int(item["expires_at"]["N"]),
+    )
+
+
+def session_item(session: SessionRecord) -> Item:
+    item = {
+        **session_key(session.session_id),
+        "user_id": {"S": session.user_id},
+        "username": {"S": session.username},
+        "generation": number(session.generation),
+        "created_at": number(session.created_at),
+        "last_used_at": number(session.last_used_at),
+        "expires_at": number(session.expires_at),
+    }
+    if session.device:
+        item["device"] = {"S": session.device}
+    if session.server_url:
+        item["server_url"] = {"S": session.server_url}
+    return item
+
+
+# ---- attempt (attempts table; written by attempts.py's conditional updates) ---------------------------------
 
 
 def attempt_state_from_item(item: Item | None) -> AttemptState | None:

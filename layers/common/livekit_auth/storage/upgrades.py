@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from livekit_auth.storage.dynamo import ConditionFailed, call, now_iso
+from livekit_auth.storage.records import username_key
 
 # What the UpdateItem touches; template.yaml's dynamodb:Attributes condition lists the same names
 # (tests/unit/test_password_upgrade_iam.py checks they agree).
@@ -30,7 +31,7 @@ class HashUpgrades:
     def replace_hash(self, username: str, old_hash: str, new_hash: str) -> bool:
         """Store `new_hash` if the user's hash is still `old_hash`; False when it changed meanwhile."""
         values = {":new": {"S": new_hash}, ":old": {"S": old_hash}, ":now": {"S": now_iso()}}
-        key = {"username": {"S": username}}
+        key = username_key(username)
         try:
             call(self._db.update_item, TableName=self._table, Key=key, ExpressionAttributeValues=values, **_UPGRADE)
         except ConditionFailed:

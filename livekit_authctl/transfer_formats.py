@@ -1,6 +1,6 @@
 """What `authctl import` reads: this service's export (JSON lines) or Django's `dumpdata auth.user`, by content.
 
-Each record becomes a transfer record (livekit_auth.storage.transfer) or a refusal naming where it
+Each record becomes a transfer record (livekit_authctl.storage.transfer) or a refusal naming where it
 stood (line N of JSON lines, index N of a JSON array) and why, never its password hash. The export
 format is documented in docs/migration.md.
 """
@@ -17,7 +17,7 @@ from livekit_auth import legacy_hashes
 from livekit_auth.display_names import UnusableDisplayName, normalize_display_name
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_auth.storage.records import Channel, Membership
-from livekit_auth.storage.transfer import GrantRecord, UserRecord
+from livekit_authctl.storage.transfer import GrantRecord, UserRecord
 
 KINDS = ("user", "channel", "grant")
 DJANGO_MODEL = "auth.user"

@@ -1,44 +1,63 @@
 """What authctl changes: users, channels, grants and lockout state.
 
 The function's IAM role cannot make these calls; only operators (authctl) do. Every change that
-touches two items is one transaction, so a refused change leaves nothing half-written.
+touches two items is one transaction, so a refused change leaves nothing half-written. The items
+are records.py's codecs, the ones the function reads through.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+from livekit_auth.config import TableNames
 from livekit_auth.errors import ChannelExists, MembersChanged, NotGranted, UnknownChannel, UnknownUser, UserExists
 from livekit_auth.storage.accounts import AccountReader
-from livekit_auth.storage.dynamo import (
-    CATALOG_PK,
-    MEMBERS_INDEX,
-    PROFILE_SK,
-    TRANSACTION_LIMIT,
-    ConditionFailed,
-    Item,
-    call,
-    channel_member_key,
-    channel_sort_key,
-    now_iso,
-    number,
-    pages,
-    user_key,
-)
+from livekit_auth.storage.dynamo import CATALOG_PK, ConditionFailed, Item, call, channel_member_key, now_iso, pages
 from livekit_auth.storage.records import (
     AttemptState,
     Channel,
     Membership,
     User,
     attempt_state_from_item,
+    catalog_key,
     channel_from_item,
+    channel_item,
+    membership_item,
+    membership_key,
+    profile_item,
+    profile_key,
     user_from_item,
+    user_item,
+    username_key,
 )
 
+MEMBERS_INDEX = "ByChannel"  # the channels table's index of a channel's members (template.yaml)
+TRANSACTION_LIMIT = 100  # items in one TransactWriteItems
 
-class AdminStore(AccountReader):
-    """Users, channels and attempts as an operator sees them (sessions: SessionAdmin); reads, and every change."""
+
+class AdminStore:
+    """Users, channels and attempts as an operator sees them (sessions: SessionAdmin); reads, and every change.
+
+    It reads users and memberships as the login does, through the function's AccountReader.
+    `client` is a low-level boto3 DynamoDB client.
+    """
+
+    def __init__(self, client: Any, tables: TableNames) -> None:
+        self._db = client
+        self.tables = tables
+        self._accounts = AccountReader(client, tables)
+
+    @property
+    def client(self) -> Any:
+        return self._db
+
+    def get_user(self, username: str) -> User | None:
+        return self._accounts.get_user(username)
+
+    def get_memberships(self, user_id: str) -> list[Membership] | None:
+        return self._accounts.get_memberships(user_id)
 
     # ---- users -----------------------------------------------------------------------------------
 
@@ -48,26 +67,14 @@ class AdminStore(AccountReader):
         """The user and their empty channel record, together or not at all."""
         user_id = str(uuid.uuid4())
         created = now_iso()
-        user_item = {
-            "username": {"S": username},
-            "user_id": {"S": user_id},
-            "password_hash": {"S": password_hash},
-            "active": {"BOOL": active},
-            "created_at": {"S": created},
-            "updated_at": {"S": created},
-        }
-        if display_name:
-            user_item["display_name"] = {"S": display_name}
-        profile_item = {
-            "pk": {"S": user_key(user_id)},
-            "sk": {"S": PROFILE_SK},
-            "username": {"S": username},
-            "created_at": {"S": created},
-        }
+        user = user_item(
+            User(username, user_id, password_hash, active, display_name), created_at=created, updated_at=created
+        )
+        profile = profile_item(user_id, username, created)
         try:
             self._transact(
-                {"Put": self._put(self.tables.users, user_item, "attribute_not_exists(username)")},
-                {"Put": self._put(self.tables.channels, profile_item, "attribute_not_exists(pk)")},
+                {"Put": self._put(self.tables.users, user, "attribute_not_exists(username)")},
+                {"Put": self._put(self.tables.channels, profile, "attribute_not_exists(pk)")},
             )
         except ConditionFailed as failed:
             if failed.failed_at(0):
@@ -104,12 +111,12 @@ class AdminStore(AccountReader):
         session opened with the old password outliving it."""
         new_hash = {
             "TableName": self.tables.users,
-            "Key": {"username": {"S": username}},
+            "Key": username_key(username),
             "UpdateExpression": "SET password_hash = :value, updated_at = :now ADD session_generation :one",
             "ConditionExpression": "attribute_exists(username)",
             "ExpressionAttributeValues": {":value": {"S": password_hash}, ":now": {"S": now_iso()}, ":one": {"N": "1"}},
         }
-        forget_failures = {"TableName": self.tables.attempts, "Key": {"username": {"S": username}}}
+        forget_failures = {"TableName": self.tables.attempts, "Key": username_key(username)}
         try:
             self._transact({"Update": new_hash}, {"Delete": forget_failures})
         except ConditionFailed:
@@ -117,32 +124,23 @@ class AdminStore(AccountReader):
 
     def delete_channel_record(self, user_id: str) -> None:
         """Remove a user's profile item: what legacy users imported without one look like (the guide's 404)."""
-        call(
-            self._db.delete_item,
-            TableName=self.tables.channels,
-            Key={"pk": {"S": user_key(user_id)}, "sk": {"S": PROFILE_SK}},
-        )
+        call(self._db.delete_item, TableName=self.tables.channels, Key=profile_key(user_id))
 
     # ---- lockout state ----------------------------------------------------------------------------
 
     def get_attempts(self, username: str) -> AttemptState | None:
         item = call(
-            self._db.get_item, TableName=self.tables.attempts, Key={"username": {"S": username}}, ConsistentRead=True
+            self._db.get_item, TableName=self.tables.attempts, Key=username_key(username), ConsistentRead=True
         ).get("Item")
         return attempt_state_from_item(item)
 
     def clear_attempts(self, username: str) -> None:
-        call(self._db.delete_item, TableName=self.tables.attempts, Key={"username": {"S": username}})
+        call(self._db.delete_item, TableName=self.tables.attempts, Key=username_key(username))
 
     # ---- channels ---------------------------------------------------------------------------------
 
     def add_channel(self, channel_id: int, name: str) -> None:
-        item = {
-            "pk": {"S": CATALOG_PK},
-            "sk": {"S": channel_sort_key(channel_id)},
-            "channel_id": number(channel_id),
-            "channel_name": {"S": name},
-        }
+        item = channel_item(Channel(channel_id, name))
         try:
             call(self._db.put_item, **self._put(self.tables.channels, item, "attribute_not_exists(pk)"))
         except ConditionFailed:
@@ -152,7 +150,7 @@ class AdminStore(AccountReader):
         item = call(
             self._db.get_item,
             TableName=self.tables.channels,
-            Key=_catalog_key(channel_id),
+            Key=catalog_key(channel_id),
             ConsistentRead=True,
         ).get("Item")
         return channel_from_item(item) if item else None
@@ -184,7 +182,7 @@ class AdminStore(AccountReader):
         further transactions. Running the rename again completes an interrupted one.
         """
         member_ids = self.channel_members(channel_id)
-        keys = [_catalog_key(channel_id)] + [_membership_key(user_id, channel_id) for user_id in member_ids]
+        keys = [catalog_key(channel_id)] + [membership_key(user_id, channel_id) for user_id in member_ids]
         writes = [
             {
                 "Update": {
@@ -210,24 +208,15 @@ class AdminStore(AccountReader):
 
     def grant(self, user: User, channel: Channel, membership: Membership) -> None:
         """Add or update a membership, provided the channel and the user (same user_id) still exist."""
-        item = {
-            **_membership_key(user.user_id, channel.channel_id),
-            "member_of": {"S": channel_member_key(channel.channel_id)},
-            "username": {"S": user.username},
-            "channel_id": number(channel.channel_id),
-            "channel_name": {"S": channel.name},
-            "can_publish": {"BOOL": membership.can_publish},
-            "can_subscribe": {"BOOL": membership.can_subscribe},
-            "can_publish_data": {"BOOL": membership.can_publish_data},
-        }
+        item = membership_item(user.user_id, user.username, membership)
         channel_exists = {
             "TableName": self.tables.channels,
-            "Key": _catalog_key(channel.channel_id),
+            "Key": catalog_key(channel.channel_id),
             "ConditionExpression": "attribute_exists(pk)",
         }
         user_unchanged = {
             "TableName": self.tables.users,
-            "Key": {"username": {"S": user.username}},
+            "Key": username_key(user.username),
             "ConditionExpression": "user_id = :user_id",
             "ExpressionAttributeValues": {":user_id": {"S": user.user_id}},
         }
@@ -247,7 +236,7 @@ class AdminStore(AccountReader):
             call(
                 self._db.delete_item,
                 TableName=self.tables.channels,
-                Key=_membership_key(user.user_id, channel_id),
+                Key=membership_key(user.user_id, channel_id),
                 ConditionExpression="attribute_exists(pk)",
             )
         except ConditionFailed:
@@ -260,7 +249,7 @@ class AdminStore(AccountReader):
             call(
                 self._db.update_item,
                 TableName=self.tables.users,
-                Key={"username": {"S": username}},
+                Key=username_key(username),
                 UpdateExpression=update,
                 ConditionExpression="attribute_exists(username)",
                 ExpressionAttributeValues={**values, ":now": {"S": now_iso()}},
@@ -274,11 +263,3 @@ class AdminStore(AccountReader):
     @staticmethod
     def _put(table: str, item: Item, condition: str) -> Item:
         return {"TableName": table, "Item": item, "ConditionExpression": condition}
-
-
-def _catalog_key(channel_id: int) -> Item:
-    return {"pk": {"S": CATALOG_PK}, "sk": {"S": channel_sort_key(channel_id)}}
-
-
-def _membership_key(user_id: str, channel_id: int) -> Item:
-    return {"pk": {"S": user_key(user_id)}, "sk": {"S": channel_sort_key(channel_id)}}

@@ -12,14 +12,14 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from livekit_auth.storage import dynamo
-from livekit_auth.storage.admin import AdminStore
-from livekit_auth.storage.dynamo import Item, number
-from livekit_auth.storage.records import Channel, Membership, channel_from_item, membership_from_item
-from livekit_auth.storage.records import user_from_item as user_of_item
+from livekit_auth.config import TableNames
+from livekit_auth.storage import dynamo, records
+from livekit_auth.storage.dynamo import Item
+from livekit_auth.storage.records import Channel, Membership, channel_from_item
 
 BATCH_WRITE_LIMIT = 25  # items in one BatchWriteItem
 BATCH_GET_LIMIT = 100  # keys in one BatchGetItem
@@ -75,10 +75,12 @@ class Put:
     item: Item
 
 
-class TransferStore(AdminStore):
-    @classmethod
-    def of(cls, store: AdminStore) -> TransferStore:
-        return cls(store._db, store.tables)
+class TransferStore:
+    """Whole tables out, batches in. `client` is a low-level boto3 DynamoDB client."""
+
+    def __init__(self, client: Any, tables: TableNames) -> None:
+        self._db = client
+        self.tables = tables
 
     # ---- export ---------------------------------------------------------------------------------------
 
@@ -113,13 +115,12 @@ class TransferStore(AdminStore):
     # ---- import: what is there --------------------------------------------------------------------------
 
     def user_items(self, usernames: Iterable[str]) -> dict[str, Item]:
-        keys = [{"username": {"S": username}} for username in usernames]
+        keys = [records.username_key(username) for username in usernames]
         return {item["username"]["S"]: item for item in self._batch_get(self.tables.users, keys)}
 
-    def channel_items(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Item]:
-        """Items of the channels table by (pk, sk): profiles, catalog entries and memberships."""
-        requested = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in keys]
-        return {(item["pk"]["S"], item["sk"]["S"]): item for item in self._batch_get(self.tables.channels, requested)}
+    def channel_items(self, keys: Iterable[Item]) -> dict[tuple[str, str], Item]:
+        """Items of the channels table by pair(key): profiles, catalog entries and memberships."""
+        return {pair(item): item for item in self._batch_get(self.tables.channels, list(keys))}
 
     def _batch_get(self, table: str, keys: list[Item]) -> Iterator[Item]:
         for start in range(0, len(keys), BATCH_GET_LIMIT):
@@ -181,12 +182,12 @@ def _back_off(attempt: int) -> None:
     sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))  # noqa: S311 - jitter, not a secret
 
 
-# ---- the items (the layouts AdminStore writes; tests/integration/test_transfer_items.py checks they agree) ----
+# ---- the items: records.py's codecs, with what only a transfer carries ------------------------------------
 
 
 def user_from_item(item: Item, *, channel_record: bool) -> UserRecord:
     """The login's User (records.user_from_item: display_name and all) plus what only a transfer carries."""
-    user = user_of_item(item)
+    user = records.user_from_item(item)
     return UserRecord(
         username=user.username,
         user_id=user.user_id,
@@ -201,64 +202,21 @@ def user_from_item(item: Item, *, channel_record: bool) -> UserRecord:
 
 def user_item(user: UserRecord, existing: Item | None = None) -> Item:
     """The users-table item for `user`, over `existing` so attributes this code does not know are kept."""
+    kept = existing or {}
     created = user.created_at or dynamo.now_iso()
-    item = {
-        **(existing or {}),
-        "username": {"S": user.username},
-        "user_id": {"S": user.user_id},
-        "password_hash": {"S": user.password_hash},
-        "active": {"BOOL": user.active},
-        "created_at": {"S": (existing or {}).get("created_at", {}).get("S") or created},
-        "updated_at": {"S": user.updated_at or created},
-    }
-    if user.display_name is not None:
-        item["display_name"] = {"S": user.display_name}
-    return item
-
-
-def profile_key(user_id: str) -> tuple[str, str]:
-    return dynamo.user_key(user_id), dynamo.PROFILE_SK
+    login_user = records.User(user.username, user.user_id, user.password_hash, user.active, user.display_name)
+    first_created = kept.get("created_at", {}).get("S") or created
+    return {**kept, **records.user_item(login_user, created_at=first_created, updated_at=user.updated_at or created)}
 
 
 def profile_item(user: UserRecord) -> Item:
-    return {
-        "pk": {"S": dynamo.user_key(user.user_id)},
-        "sk": {"S": dynamo.PROFILE_SK},
-        "username": {"S": user.username},
-        "created_at": {"S": user.created_at or dynamo.now_iso()},
-    }
-
-
-def catalog_key(channel_id: int) -> tuple[str, str]:
-    return dynamo.CATALOG_PK, dynamo.channel_sort_key(channel_id)
-
-
-def catalog_item(channel: Channel) -> Item:
-    return {
-        "pk": {"S": dynamo.CATALOG_PK},
-        "sk": {"S": dynamo.channel_sort_key(channel.channel_id)},
-        "channel_id": number(channel.channel_id),
-        "channel_name": {"S": channel.name},
-    }
-
-
-def membership_key(user_id: str, channel_id: int) -> tuple[str, str]:
-    return dynamo.user_key(user_id), dynamo.channel_sort_key(channel_id)
-
-
-def membership_item(user_id: str, username: str, membership: Membership) -> Item:
-    return {
-        "pk": {"S": dynamo.user_key(user_id)},
-        "sk": {"S": dynamo.channel_sort_key(membership.channel_id)},
-        "member_of": {"S": dynamo.channel_member_key(membership.channel_id)},
-        "username": {"S": username},
-        "channel_id": number(membership.channel_id),
-        "channel_name": {"S": membership.name},
-        "can_publish": {"BOOL": membership.can_publish},
-        "can_subscribe": {"BOOL": membership.can_subscribe},
-        "can_publish_data": {"BOOL": membership.can_publish_data},
-    }
+    return records.profile_item(user.user_id, user.username, user.created_at or dynamo.now_iso())
 
 
 def grant_from_item(username: str, item: Item) -> GrantRecord:
-    return GrantRecord(username, membership_from_item(item))
+    return GrantRecord(username, records.membership_from_item(item))
+
+
+def pair(key: Item) -> tuple[str, str]:
+    """A channels-table key (records.profile_key, catalog_key, membership_key) as (pk, sk), to look items up by."""
+    return key["pk"]["S"], key["sk"]["S"]
