@@ -1,15 +1,14 @@
 """The dashboard (template.yaml, OperationsDashboard) draws every metric the function can emit, each alarm
 watches a metric that is emitted, and every route has its requests, errors and latency percentiles.
 
-The metric names come from the code, not from a list kept here: the metric fields of the handler's tables
-(REFUSALS today) and every literal `add_metric(name=...)` in it, plus the cold-start metric Powertools adds.
-A new metric (the LiveKit removal failures, say) fails this test until the dashboard shows it.
+The metric names come from the code, not from a list kept here: app.metric_names() (every route's prefix
+before every kind of CLIENT_ERRORS and the handler's own kinds) plus the cold-start metric Powertools adds.
+A new metric (issue 20's LiveKitRemovalFailed or WebhookRejected, say) fails this test until the dashboard
+shows it.
 """
 
 from __future__ import annotations
 
-import ast
-import dataclasses
 import json
 import re
 from typing import Any
@@ -17,43 +16,17 @@ from typing import Any
 import pytest
 
 import app
+from livekit_auth.routes import ROUTES
 from tests.support.expanded_template import expanded, of_type, parameters
-from tools import REPO_ROOT
 from tools.ci.cfn_template import api_routes, function_environment
 
-HANDLER = REPO_ROOT / "functions" / "auth_client" / "app.py"
 POWERTOOLS_COLD_START = "ColdStart"  # metrics.log_metrics(capture_cold_start_metric=True)
 SUBSTITUTIONS = {"AWS::Region": "eu-west-1", "AWS::StackName": "stack", "AuthClientFunction": "stack-auth-client"}
 
 
-def table_metrics(value: Any) -> set[str]:
-    """Metric names held by the handler's tables (REFUSALS, a routes table): every str field of a row whose
-    name says metric, in any dict, list or tuple of rows."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            name
-            for field in dataclasses.fields(value)
-            if "metric" in field.name
-            for name in ([getattr(value, field.name)] if isinstance(getattr(value, field.name), str) else [])
-        }
-    if isinstance(value, dict):
-        return set().union(*(table_metrics(item) for item in value.values()), set())
-    if isinstance(value, list | tuple):
-        return set().union(*(table_metrics(item) for item in value), set())
-    return set()
-
-
 def emitted_metric_names() -> set[str]:
-    """Every metric name the handler can emit."""
-    literal = {
-        keyword.value.value
-        for node in ast.walk(ast.parse(HANDLER.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_metric"
-        for keyword in node.keywords
-        if keyword.arg == "name" and isinstance(keyword.value, ast.Constant)
-    }
-    from_tables = set().union(*(table_metrics(value) for value in vars(app).values()))
-    return literal | from_tables | {POWERTOOLS_COLD_START}
+    """Every metric name the function can emit."""
+    return app.metric_names() | {POWERTOOLS_COLD_START}
 
 
 def dashboard_body() -> dict[str, Any]:
@@ -64,23 +37,43 @@ def dashboard_body() -> dict[str, Any]:
     return json.loads(re.sub(r"\$\{([^}]+)\}", lambda match: str(values[match.group(1)]), template))
 
 
+def widget_metrics(widget: dict[str, Any]) -> list[tuple[str, str, dict[str, str], str]]:
+    """(namespace, metric, dimensions, stat) of every metric line of one widget."""
+    found = []
+    for line in widget["properties"].get("metrics", []):
+        *names, options = line if isinstance(line[-1], dict) else (*line, {})
+        namespace, metric, *dimensions = names
+        found.append((namespace, metric, dict(zip(dimensions[::2], dimensions[1::2], strict=True)), options["stat"]))
+    return found
+
+
 def dashboard_metrics() -> list[tuple[str, str, dict[str, str], str]]:
     """(namespace, metric, dimensions, stat) of every metric line of every metric widget."""
-    found = []
-    for widget in dashboard_body()["widgets"]:
-        for line in widget["properties"].get("metrics", []):
-            *names, options = line if isinstance(line[-1], dict) else (*line, {})
-            namespace, metric, *dimensions = names
-            found.append(
-                (namespace, metric, dict(zip(dimensions[::2], dimensions[1::2], strict=True)), options["stat"])
-            )
-    return found
+    return [metric for widget in dashboard_body()["widgets"] for metric in widget_metrics(widget)]
+
+
+def alarm_metrics(alarm: dict[str, Any]) -> list[tuple[str, str]]:
+    """(namespace, metric) of each metric an alarm reads: its one metric, or those of its metric math."""
+    stats = [query["MetricStat"]["Metric"] for query in alarm.get("Metrics", []) if "MetricStat" in query]
+    return [(metric["Namespace"], metric["MetricName"]) for metric in stats or [alarm]]
 
 
 def test_the_metric_names_are_read_from_the_code():
     names = emitted_metric_names()
-    assert {"LoginSucceeded", "TokenIssued", "LoginRefused", "LoginLocked", "LoginServerError"} <= names
-    assert {refusal.metric for refusal in app.REFUSALS.values()} <= table_metrics(app.REFUSALS)
+    assert {"LoginSucceeded", "TokenRejectedInput", "RefreshServerError", "LogoutSucceeded", "LoginLocked"} <= names
+    assert {"TokenSessionRefused", "RouteNotFound", "ColdStart"} | {
+        r.metric_prefix + "Preflight" for r in ROUTES
+    } <= names
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.metric_prefix)
+def test_each_route_has_one_widget_with_every_metric_under_its_prefix(route):
+    namespace = function_environment()["POWERTOOLS_METRICS_NAMESPACE"]
+    own = {name for name in app.metric_names() if name.startswith(route.metric_prefix)}
+    widgets = [
+        {name for ns, name, _, _ in widget_metrics(widget) if ns == namespace} for widget in dashboard_body()["widgets"]
+    ]
+    assert own in widgets, f"no widget draws exactly {route.metric_prefix}'s metrics"
 
 
 @pytest.mark.parametrize("metric", sorted(emitted_metric_names()))
@@ -108,12 +101,12 @@ def test_every_alarm_watches_a_metric_that_is_emitted_and_drawn():
     alarms = of_type(expanded()["Resources"], "AWS::CloudWatch::Alarm")
     assert alarms
     for logical_id, alarm in alarms.items():
-        watched = (alarm["Properties"]["Namespace"], alarm["Properties"]["MetricName"])
-        if watched[0] == namespace:
-            assert watched[1] in emitted_metric_names(), f"{logical_id} watches a metric the function never emits"
-        else:
-            assert watched[0].startswith("AWS/"), logical_id
-        assert watched in drawn, f"{logical_id}: its metric is not on the dashboard"
+        for watched in alarm_metrics(alarm["Properties"]):
+            if watched[0] == namespace:
+                assert watched[1] in emitted_metric_names(), f"{logical_id} watches {watched[1]}, never emitted"
+            else:
+                assert watched[0].startswith("AWS/"), logical_id
+            assert watched in drawn, f"{logical_id}: {watched[1]} is not on the dashboard"
 
 
 @pytest.mark.parametrize("resource", sorted({path for method, path, _ in api_routes() if method == "POST"}))
