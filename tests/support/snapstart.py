@@ -63,7 +63,7 @@ def main(result_file: str) -> None:
     from livekit_authctl.storage.admin import AdminStore
     from tools.ci.cfn_template import create_tables
     from tools.local import demo_data, fake_aws
-    from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event
+    from tools.local.events import LocalContext, login_event
 
     sys.modules["snapshot_restore_py"] = _runtime_stand_in()
     fake_aws.use_fake_aws()
@@ -78,13 +78,7 @@ def main(result_file: str) -> None:
         for hook in HOOKS["before_snapshot"]:
             hook()
         body = {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD, "session": True}
-        event = proxy_event(
-            "POST",
-            LOGIN_PATH,
-            resource=LOGIN_RESOURCE,
-            headers={"Content-Type": "application/json"},
-            body=json.dumps(body),
-        )
+        event = login_event(body)
 
         def login() -> dict[str, Any]:
             return app.lambda_handler(event, LocalContext())
