@@ -64,8 +64,8 @@ def test_m2_a_changed_hash_ends_the_sessions_and_clears_the_lockout(authctl_run,
     session = open_session()
     assert guess(DEMO.username).status == 401
     assert store.get_attempts(DEMO.username) is not None
-    path = write_lines(tmp_path / "new.jsonl", demo_line(store, password_hash=hash_password("from the file", BCRYPT_ROUNDS),
-                                                         password_changed_at=LATER))  # fmt: skip
+    new_hash = hash_password("from the file", BCRYPT_ROUNDS)
+    path = write_lines(tmp_path / "new.jsonl", demo_line(store, password_hash=new_hash, password_changed_at=LATER))
 
     # When
     run = authctl_run("import", str(path))
@@ -95,8 +95,8 @@ def test_m2_a_concurrent_passwd_between_read_and_write_makes_the_row_fail(
     authctl_run, tmp_path, store, monkeypatch: pytest.MonkeyPatch
 ):
     # Given: `user passwd` lands after the import read the user and before it writes
-    path = write_lines(tmp_path / "file.jsonl", demo_line(store, password_hash=hash_password("file's", BCRYPT_ROUNDS),
-                                                           password_changed_at=LATER))  # fmt: skip
+    new_hash = hash_password("file's", BCRYPT_ROUNDS)
+    path = write_lines(tmp_path / "file.jsonl", demo_line(store, password_hash=new_hash, password_changed_at=LATER))
     original = TransferStore.user_items
 
     def read_then_passwd(self: TransferStore, usernames: Any) -> Any:
@@ -155,7 +155,7 @@ def test_l1_a_django_row_updates_only_the_account_it_created(authctl_run, tmp_pa
 
     # Then: refused; the victim is untouched
     assert run.code == 1
-    assert f"refused index 0 (pk 7): user: {DEMO.username} exists here and was not imported from pk 7" in run.out
+    assert f"refused index 0 (pk 7): user: {DEMO.username} exists here and was not imported from Django pk 7" in run.out
     assert store.require_user(DEMO.username) == victim
     assert attempt_login(DEMO.username, "attacker's").status == 401
     assert good_login(DEMO.username).status == 200
@@ -172,7 +172,7 @@ def test_l1_a_django_row_updates_only_the_account_it_created(authctl_run, tmp_pa
     path.write_text(dumpdata(django_user(7, "attacker", pbkdf2("attacker's"), email=DEMO.username)))
     kept = authctl_run("import", "--on-collision", "keep", str(path))
     assert kept.code == 0, kept.out
-    assert f"1 user(s) skipped: an account here that this source did not create ({DEMO.username})" in kept.out
+    assert f"1 user(s) skipped: an account here that this source did not create: {DEMO.username}" in kept.out
     assert store.require_user(DEMO.username) == victim
 
 
@@ -219,7 +219,7 @@ def test_l5_bcrypt_below_the_floor_is_refused_or_kept_for_upgrade(authctl_run, t
 
     # Then: counted, and the next login replaces it at the configured cost
     assert kept.code == 0, kept.out
-    assert "2 user(s) keep a bcrypt hash below cost 10 (--allow-weak-bcrypt): upgraded at their next login" in kept.out
+    assert "2 user(s) keep a bcrypt hash below cost 10 (--allow-weak-bcrypt): upgraded at next login" in kept.out
     assert authctl_run("grant", "native@example.com", CHANNEL).code == 0
     assert attempt_login("native@example.com", "cheap two").status == 200
     assert store.require_user("native@example.com").password_hash.startswith("$2b$10$")
