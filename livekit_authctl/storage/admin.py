@@ -72,7 +72,7 @@ class AdminStore:
             User(username, user_id, password_hash, active, display_name),
             created_at=created,
             updated_at=created,
-            password_changed_at=created,
+            password_changed_at=now_iso(precise=True),
         )
         profile = profile_item(user_id, username, created)
         try:
@@ -116,10 +116,15 @@ class AdminStore:
         new_hash = {
             "TableName": self.tables.users,
             "Key": username_key(username),
-            "UpdateExpression": f"SET password_hash = :value, updated_at = :now, {PASSWORD_CHANGED_AT} = :now "
+            "UpdateExpression": f"SET password_hash = :value, updated_at = :now, {PASSWORD_CHANGED_AT} = :changed "
             "ADD session_generation :one",
             "ConditionExpression": "attribute_exists(username)",
-            "ExpressionAttributeValues": {":value": {"S": password_hash}, ":now": {"S": now_iso()}, ":one": {"N": "1"}},
+            "ExpressionAttributeValues": {
+                ":value": {"S": password_hash},
+                ":now": {"S": now_iso()},
+                ":changed": {"S": now_iso(precise=True)},
+                ":one": {"N": "1"},
+            },
         }
         forget_failures = {"TableName": self.tables.attempts, "Key": username_key(username)}
         try:

@@ -117,6 +117,31 @@ def test_m2_a_concurrent_passwd_between_read_and_write_makes_the_row_fail(
     assert attempt_login(DEMO.username, "file's").status == 401
 
 
+def test_m2_the_logins_upgrade_of_a_hash_is_no_password_change(authctl_without_demo, tmp_path, store, dynamodb_client):
+    # Given: a legacy hash imported with the time its password was set, then upgraded by a login
+    changed = "2025-01-01T00:00:00+00:00"
+    line = {
+        "kind": "user",
+        "username": "up@example.com",
+        "password_hash": pbkdf2("up's"),
+        "password_changed_at": changed,
+    }
+    assert authctl_without_demo("import", str(write_lines(tmp_path / "up.jsonl", line))).code == 0
+    assert authctl_without_demo("channel", "add", CHANNEL, "Lobby").code == 0
+    assert authctl_without_demo("grant", "up@example.com", CHANNEL).code == 0
+    assert attempt_login("up@example.com", "up's").status == 200
+
+    # When
+    item = dynamodb_client.get_item(TableName=store.tables.users, Key={"username": {"S": "up@example.com"}})["Item"]
+
+    # Then: upgraded, and still the file's password_changed_at, so a later change in the source still lands
+    assert item["password_hash"]["S"].startswith(f"$2b${BCRYPT_ROUNDS:02d}$")
+    assert item["password_changed_at"] == {"S": changed}
+    newer = {**line, "password_hash": hash_password("newer", BCRYPT_ROUNDS), "password_changed_at": LATER}
+    assert authctl_without_demo("import", str(write_lines(tmp_path / "newer.jsonl", newer))).code == 0
+    assert attempt_login("up@example.com", "newer").status == 200
+
+
 # ---- L1: username collisions -------------------------------------------------------------------------------
 
 
