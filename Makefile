@@ -14,16 +14,16 @@ EMULATOR_PORT ?= 5000
 API_PORT ?= 3000
 EVENT ?= events/login_ok.json
 ARGS ?=
-FUZZ_CASES ?= 10000
+FUZZ_API_EXAMPLES ?= 300
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help install run invoke test pytest lint validate build clean fuzz bench-timing bench-token bench-migration lint-workflows scan rehearse
+.PHONY: help install run invoke test pytest lint validate build clean fuzz-api bench-timing bench-token bench-migration lint-workflows scan rehearse
 
 help:  ## list the targets and the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "variables (make TARGET NAME=value): REGION=$(REGION) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT)"
-	@echo "  EVENT=$(EVENT) FUZZ_CASES=$(FUZZ_CASES) ARGS=$(ARGS) (pytest arguments)"
+	@echo "  EVENT=$(EVENT) FUZZ_API_EXAMPLES=$(FUZZ_API_EXAMPLES) ARGS=$(ARGS) (pytest arguments)"
 
 $(INSTALLED): requirements/dev.txt requirements/authctl.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,8 +55,8 @@ validate: $(INSTALLED)  ## cfn-lint and sam validate on template.yaml (in REGION
 build: $(INSTALLED)  ## sam build for REGION, no container needed
 	$(BIN)/sam build --region $(REGION)
 
-fuzz: $(INSTALLED)  ## FUZZ_CASES generated requests through the handler over moto; prints answers per status
-	$(BIN)/python -m tools.bench.fuzz --cases $(FUZZ_CASES)
+fuzz-api: $(INSTALLED)  ## schemathesis from docs/openapi.yaml against the local stack, FUZZ_API_EXAMPLES cases per operation
+	$(BIN)/python -m tools.bench.fuzz_api --examples $(FUZZ_API_EXAMPLES)
 
 bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at the deployed bcrypt cost (medians, p90, ratios)
 	$(BIN)/python -m tools.bench.refusal_timing
@@ -88,4 +88,4 @@ rehearse: $(INSTALLED)  ## sam build + sam deploy (samconfig.toml, default env) 
 	$(BIN)/python -m tools.ci.rehearse_deploy
 
 clean:  ## remove the builds (sam, wheel), the virtual environments, node_modules and test caches
-	rm -rf .aws-sam build $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis
+	rm -rf .aws-sam build $(VENV) $(SCAN_VENV) node_modules .pytest_cache .hypothesis .schemathesis

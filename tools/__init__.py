@@ -6,10 +6,10 @@ authctl, the operators' tool, is the installed package livekit_authctl).
     ci/       what CI runs beside the tests: template.yaml reader, deploy rehearsal, post-deploy smoke
               test, events/ generator, workflow linter (actionlint.mjs)
     bench/    figures, not tests: bcrypt cost, refused-login timing, token endpoint latency, migration costs,
-              the fuzz driver and its cases
+              schemathesis against the local stack, the handler-level fuzz cases
 
 The tests use local/ (emulator, events, demo data), ci/cfn_template (tables from the template) and
-bench/fuzz_strategies (the Hypothesis strategies they share with `make fuzz`).
+bench/fuzz_api (schemathesis against the local stack) and bench/fuzz_strategies (handler-level fuzz cases).
 """
 
 from pathlib import Path

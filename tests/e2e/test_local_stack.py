@@ -21,7 +21,7 @@ import requests
 from livekit_auth import messages
 from livekit_authctl import cli as authctl
 from tests.support.settings import BCRYPT_ROUNDS, DEFAULT_SETTINGS
-from tools.local import api_gateway
+from tools.local import api_gateway, fake_aws
 from tools.local import stack as local_stack
 from tools.local.demo_data import (
     DEMO,
@@ -164,11 +164,47 @@ def test_the_path_works_with_and_without_its_trailing_slash(stack):
     assert post(stack, body, url=stack.api_url + "?source=test").status_code == 200
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/api/auth/client/"), ("POST", "/api/unknown"), ("GET", "/")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/auth/client/"),
+        ("POST", "/api/unknown"),
+        ("GET", "/"),
+        ("TRACE", "/api/auth/client/"),  # schemathesis found http.server's 501 HTML page here
+        ("PROPFIND", "/api/auth/token/"),
+    ],
+)
 def test_other_routes_get_the_gateways_404(stack, method, path):
     response = requests.request(method, stack.api_url.removesuffix("/api/auth/client/") + path, timeout=TIMEOUT)
     assert (response.status_code, response.json()) == (404, {"error": messages.ROUTE_NOT_FOUND})
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_emulator_runs_a_transaction_once_per_client_request_token(stack):
+    """As DynamoDB does: botocore's retry of a timed-out TransactWriteItems (same token) must not fail on the
+    first try's own write, which gave the local stack's login a 500 under load."""
+    table = stack.tables["SESSIONS_TABLE"]
+    item = {"pk": {"S": "idempotency-test"}, "sk": {"S": "SESSION"}, "expires_at": {"N": "1"}}
+    put = {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    dynamodb = fake_aws.local_client("dynamodb", stack.emulator_url)
+    for _ in range(2):
+        dynamodb.transact_write_items(TransactItems=[put], ClientRequestToken="one-login")
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[put], ClientRequestToken="another-login")
+
+
+def test_a_request_http_server_refuses_gets_the_gateways_json(stack):
+    """http.server's own refusals speak as the template's DEFAULT_4XX, not as its HTML error page."""
+    address = urlsplit(stack.api_url)
+    with socket.create_connection((address.hostname, address.port), timeout=TIMEOUT) as connection:
+        too_many_headers = b"".join(b"X-%d: 1\r\n" % number for number in range(101))  # http.server takes 100
+        connection.sendall(b"POST /api/auth/client/ HTTP/1.1\r\n" + too_many_headers + b"\r\n")
+        answer = connection.makefile("rb").read().decode("utf-8")
+    head, _, body = answer.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 431 ")
+    assert "Content-Type: application/json" in head.split("\r\n")
+    assert json.loads(body) == {"error": messages.BAD_REQUEST}
 
 
 def test_cors_preflight(stack):

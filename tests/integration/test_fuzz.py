@@ -1,5 +1,10 @@
 """Property-based tests of the handler: whatever arrives, the answer is a safe, well-formed refusal
-or a success that only the right password earns. `make fuzz` runs the same strategies at length."""
+or a success that only the right password earns.
+
+What stays here is what schemathesis (tests/e2e/test_openapi_fuzz.py, `make fuzz-api`) cannot check
+from docs/openapi.yaml over HTTP: events no HTTP request through the gateway carries (isBase64Encoded
+bodies, lone surrogates, any header set), and that near misses of a real password never earn a token
+(schemathesis does not know which password is right). Login objects of every shape over HTTP are its."""
 
 from __future__ import annotations
 
@@ -55,14 +60,6 @@ def assert_safe(case: FuzzCase) -> int:
 def test_any_request_gets_a_safe_answer(emulated: dict[str, str], case: FuzzCase) -> None:
     """Arbitrary bodies, headers and flags: never a 5xx, always the headers and a Persian error."""
     assert_safe(case)
-
-
-@fuzz_strategies.fuzz_settings(60, database=None)
-@given(case=fuzz_strategies.login_objects.map(login_case))
-def test_login_objects_of_any_shape_get_a_safe_answer(emulated: dict[str, str], case: FuzzCase) -> None:
-    """Well-formed requests whose fields have every JSON type reach the account checks safely."""
-    status = assert_safe(case)
-    assert status in {200, 400, 401, 403, 404, 413, 429}
 
 
 @fuzz_strategies.fuzz_settings(60, database=None)

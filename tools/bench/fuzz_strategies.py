@@ -1,5 +1,5 @@
-"""Hypothesis strategies and answer properties for fuzzing the login handler, shared by
-tests/integration/test_fuzz.py (a few hundred cases in `make test`) and tools/bench/fuzz.py (`make fuzz`).
+"""Hypothesis strategies and answer properties for fuzzing the login handler's events, for
+tests/integration/test_fuzz.py (what schemathesis cannot send over HTTP: see its docstring).
 
 A case is one API Gateway event: any body (text, bytes, JSON of every type, login objects whose
 fields have every type), any header set, either isBase64Encoded flag, and hostile Unicode

@@ -3,7 +3,7 @@ the HTTP server that turns each request into an event and the function's result 
 
 All three follow template.yaml: its routes, its GatewayResponses (answers given without calling the
 function), the function's memory and timeout. The local stack serves the API with ApiGateway; the
-tests, `make fuzz`, `make invoke` and the events/ generator build events and contexts here.
+tests, `make invoke` and the events/ generator build events and contexts here.
 """
 
 from __future__ import annotations
@@ -187,8 +187,16 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         elapsed_ms = (time.perf_counter() - started) * 1000
         print(f"{time.strftime('%H:%M:%S')} {self.command} {path} {status} {elapsed_ms:.0f} ms", flush=True)
 
-    # BaseHTTPRequestHandler dispatches to do_<METHOD>; API Gateway routes every method the same way.
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = forward  # noqa: N815
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """BaseHTTPRequestHandler dispatches to do_<METHOD>; API Gateway routes every method the same way,
+        TRACE and made-up ones included (no route takes them: the 404), never http.server's 501 page."""
+        if name.startswith("do_"):
+            return self.forward
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line or headers) as the gateway's JSON, not its HTML."""
+        self.send_gateway_response("DEFAULT_5XX" if code >= 500 else "DEFAULT_4XX", status=code, close=True)
 
     def answer(self) -> int:
         try:

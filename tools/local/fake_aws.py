@@ -1,7 +1,7 @@
 """Emulated AWS for the tests and tools: fake credentials, a fixed region, the `make run` emulator's
 address and tables, and the function's environment over the emulator.
 
-One source for everything that runs over moto (in-process in the tests, `make fuzz`, the deploy
+One source for everything that runs over moto (in-process in the tests, the deploy
 rehearsal; in server mode in `make run`), so none of it can reach a real account or sign as a real
 identity. Standard-library light: tests/conftest.py applies it before boto3, moto or the function are
 imported, so it imports only the template reader (PyYAML) at the top and boto3 where a client is built.

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -175,6 +176,7 @@ def emulator_running(port: int) -> Iterator[str]:
     from moto.server import ThreadedMotoServer  # only the stack needs moto; invoke imports this module
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API's own request log is the one to read
+    idempotent_transactions()
     emulator = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     emulator.start()
     try:
@@ -182,6 +184,39 @@ def emulator_running(port: int) -> Iterator[str]:
         yield f"http://{host}:{bound_port}"
     finally:
         emulator.stop()
+
+
+IDEMPOTENCY_TOKENS_KEPT = 10_000
+
+
+def idempotent_transactions() -> None:
+    """Make moto run a TransactWriteItems once per ClientRequestToken, as DynamoDB does.
+
+    botocore sends a token and keeps it across retries. moto runs every retry, so under load a retry
+    after a read timeout (livekit_auth.aws) failed its own first try's `attribute_not_exists` and the
+    local stack answered a login with a 500 that AWS would not give (schemathesis found it).
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.transact_write_items
+    if getattr(original, "idempotent", False):
+        return
+    answers: OrderedDict[str, Any] = OrderedDict()
+    one_at_a_time = threading.Lock()  # a retry waits for its first try, then gets the same answer
+
+    def transact_write_items(handler: DynamoHandler) -> Any:
+        token = handler.body.get("ClientRequestToken")
+        if not token:
+            return original(handler)
+        with one_at_a_time:
+            if token not in answers:
+                answers[token] = original(handler)  # a refused transaction raises: a retry runs it again
+                if len(answers) > IDEMPOTENCY_TOKENS_KEPT:
+                    answers.popitem(last=False)
+            return answers[token]
+
+    transact_write_items.idempotent = True  # type: ignore[attr-defined]
+    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def tables_from_environment() -> dict[str, str]:
