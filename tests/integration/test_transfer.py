@@ -1,4 +1,7 @@
-"""authctl export and import of this service's own format: round trip, idempotence, dry run, refusals (resume: test_transfer_resume.py)."""
+"""authctl export and import of this service's own format: round trip, idempotence, dry run, refusals.
+
+Resume, throttling and progress: test_transfer_resume.py.
+"""
 
 from __future__ import annotations
 
