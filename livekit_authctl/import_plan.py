@@ -2,8 +2,7 @@
 
 The plan creates or updates, never deletes. Its writes go in three passes (users; channel records and
 channels; grants), so a user item always exists before anything that names its user_id. Which rows may
-touch which users, and how: import_users.py. Writing it and
-reporting on it are the command's (transfer.py).
+touch which users, and how: import_users.py. Writing the plan and reporting on it: transfer.py.
 """
 
 from __future__ import annotations
