@@ -1,5 +1,6 @@
 # One entry point for people and CI. Everything is installed here, pinned: a fresh machine needs
 # only Python 3.11+, make and node (for the workflow linter, the guide's JavaScript client and clients/js).
+# Go (make livekit: LiveKit's server) and Debian's chromium are needed for tests/livekit, which skip without them (not in CI).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -18,12 +19,13 @@ FUZZ_API_EXAMPLES ?= 300
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help install run invoke test pytest lint validate build clean fuzz-api bench-timing bench-token bench-migration lint-workflows scan rehearse
+.PHONY: help install livekit run invoke sam-invoke lambda-base-image test pytest lint validate build clean fuzz-api bench-timing bench-token bench-migration lint-workflows scan rehearse
 
 help:  ## list the targets and the variables they read
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "variables (make TARGET NAME=value): REGION=$(REGION) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT)"
 	@echo "  EVENT=$(EVENT) FUZZ_API_EXAMPLES=$(FUZZ_API_EXAMPLES) ARGS=$(ARGS) (pytest arguments)"
+	@echo "  make run also reads LIVEKIT_PORT (LiveKit's server, default 7880; +1 TCP, +2 UDP) and PAGE_PORT (its join page, default free)"
 
 $(INSTALLED): requirements/dev.txt requirements/authctl.txt requirements/constraints.txt layers/common/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,15 +35,25 @@ $(INSTALLED): requirements/dev.txt requirements/authctl.txt requirements/constra
 
 install: $(INSTALLED)  ## create .venv with the pinned dependencies and the authctl command (.venv/bin/authctl)
 
+# LiveKit's server, at the release tools/local/livekit_server.py pins, built once into .cache/ (needs Go).
+livekit: $(INSTALLED)  ## build LiveKit's server (pinned release, Go) into .cache/ once; make run and the tests use it
+	$(BIN)/python -m tools.local.livekit_server build
+
 run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS emulator, with demo data
-	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT)
+	$(BIN)/python -m tools.local.stack --api-port $(API_PORT) --emulator-port $(EMULATOR_PORT) --livekit
 
 invoke: $(INSTALLED)  ## run the EVENT file through the function against the running `make run` stack
 	$(BIN)/python -m tools.local.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
 
+sam-invoke: build  ## EVENT through the built arm64 function in a Lambda container (real `sam local invoke`) against `make run`
+	$(BIN)/python -m tools.local.sam_local --emulator-port $(EMULATOR_PORT) $(EVENT)
+
+lambda-base-image: $(INSTALLED)  ## build or load the python3.13 arm64 stand-in base image sam-invoke uses here (cached)
+	$(BIN)/python -m tools.local.base_image
+
 test: lint validate pytest lint-workflows scan rehearse  ## everything CI checks
 
-pytest: $(INSTALLED) $(NODE_INSTALLED)  ## the unit, integration and e2e tests (e2e runs Node tests too); a subset with ARGS, e.g. ARGS="tests/unit -k config"
+pytest: $(INSTALLED) $(NODE_INSTALLED) livekit  ## the unit, integration, e2e and livekit tests (e2e runs Node tests too); a subset with ARGS, e.g. ARGS="tests/unit -k config"
 	$(BIN)/pytest $(ARGS)
 
 lint: $(INSTALLED)  ## ruff

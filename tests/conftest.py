@@ -23,9 +23,11 @@ from tests.support.authctl import Run, authctl_runner
 from tests.support.clock import FakeClock
 from tests.support.counters import AwsCallCounter, BcryptCounter
 from tests.support.handler import Answer, call_handler, new_container, run_on_clock
+from tests.support.http_stack import running_stack
 from tests.support.settings import BCRYPT_ROUNDS, function_settings
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
+from tools.local.stack import LocalStack
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +142,16 @@ def authctl_run(
 ) -> Callable[..., Run]:
     """authctl_run(*argv, stdin="...", tty=False) -> Run, against the demo data in the tables USERS_TABLE etc. name."""
     return authctl_runner(monkeypatch, capsys)
+
+
+# ---- the local stack, over HTTP (e2e) ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """One `make run` stack for every e2e module, on free ports (tests/support/http_stack.py)."""
+    with running_stack() as running:
+        yield running
 
 
 # ---- clocks and counters ---------------------------------------------------------------------------------

@@ -17,6 +17,17 @@ export const ROUTES = Object.freeze({
   logout: 'api/auth/logout/',
 });
 
+/**
+ * How long after a refresh was sent the client may present the same token again when the answer was lost
+ * (a dropped connection, a gateway's 5xx): the server answers a repeat within its grace window
+ * (livekit_auth.sessions.ROTATION_GRACE_SECONDS) with the same successor. Kept below that window,
+ * which a test holds, because the old token presented after it revokes the session as copied.
+ */
+export const REFRESH_RETRY_WINDOW_SECONDS = 20;
+
+/** Waits between refresh attempts whose answer was lost, while REFRESH_RETRY_WINDOW_SECONDS lasts. */
+const REFRESH_RETRY_DELAYS_MS = [250, 1000, 2500, 5000];
+
 /** A device label the server accepts in an identity `<user_id>:<device>` (livekit_auth.sessions.DEVICE_IDENTITY). */
 export const DEVICE_IDENTITY = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -69,7 +80,9 @@ export class LiveKitAuthClient {
   #fetch;
   #refreshing = null; // one rotation at a time: a second refresh() joins the first
 
-  constructor({ baseUrl, storage = memoryStorage(), fetch: fetchFunction = globalThis.fetch } = {}) {
+  // The default calls fetch through globalThis: a browser refuses window.fetch called on another object
+  // ("Illegal invocation"), as it would be here as this.#fetch(...).
+  constructor({ baseUrl, storage = memoryStorage(), fetch: fetchFunction = (...args) => globalThis.fetch(...args) } = {}) {
     if (!baseUrl) throw new TypeError('baseUrl is required: the URL in front of /api/auth/');
     this.#baseUrl = new URL(String(baseUrl).replace(/\/*$/, '/'));
     this.#storage = storage;
@@ -134,10 +147,20 @@ export class LiveKitAuthClient {
    * TokenSource.custom rather than TokenSource.endpoint: each fetch reads the current session token,
    * so it survives refresh() (a fixed Bearer header would carry a rotated-out token, and presenting
    * one after the grace window revokes the session). livekit-client caches its answer while it is
-   * valid and the options are the same.
+   * valid and the options are the same, but only within one session: after logout() (or a 401) the
+   * next fetch rejects with the 401 AuthError, and after a new login it fetches for the new session.
    */
   tokenSource() {
-    return TokenSource.custom((options) => this.#fetchToken(options));
+    const source = TokenSource.custom((options) => this.#fetchToken(options));
+    const cachedFetch = source.fetch.bind(source);
+    let cachedFor = null; // the session id the cached answer was fetched for
+    source.fetch = async (options, force = false) => {
+      const saved = await this.#requireSession(); // logged out: the documented 401, never a cached token
+      const stale = cachedFor !== sessionId(saved.token);
+      cachedFor = sessionId(saved.token);
+      return cachedFetch(options, force || stale);
+    };
+    return source;
   }
 
   /** Rotate the session token (same expiry); the old one works only for the server's grace window. */
@@ -163,9 +186,29 @@ export class LiveKitAuthClient {
 
   async #rotate() {
     const saved = await this.#requireSession();
-    const answer = await this.#authorized('refresh', saved);
+    const answer = await this.#refreshRetryingLostAnswers(saved);
     await this.#storage.set({ ...saved, token: answer.token, expiresAt: answer.expires_at });
     return { expiresAt: answer.expires_at };
+  }
+
+  /**
+   * The refresh call, asked again with the same token when its answer may have been lost after the server
+   * rotated (no answer, or a 5xx), for REFRESH_RETRY_WINDOW_SECONDS: the server answers a repeat with the
+   * successor it already issued, so a flaky network neither forks the session nor gets it revoked.
+   */
+  async #refreshRetryingLostAnswers(saved) {
+    const sentAt = Date.now();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.#authorized('refresh', saved);
+      } catch (error) {
+        const lost = error instanceof AuthError && (error.status === 0 || error.status >= 500);
+        const delay = REFRESH_RETRY_DELAYS_MS[attempt];
+        const late = delay === undefined || Date.now() + delay - sentAt >= REFRESH_RETRY_WINDOW_SECONDS * 1000;
+        if (!lost || late) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   async #fetchToken(options) {
@@ -224,6 +267,11 @@ export class LiveKitAuthClient {
     }
     return answer;
   }
+}
+
+/** The session id: the session token's first part (the same through every refresh). */
+function sessionId(token) {
+  return String(token).split('.', 1)[0];
 }
 
 /** `<user_id>:<device>` when the device label can stand in an identity, else the user id. */

@@ -12,7 +12,14 @@ import { test } from 'node:test';
 import { TokenSource } from 'livekit-client';
 import { TokenVerifier } from 'livekit-server-sdk';
 
-import { AuthError, LiveKitAuthClient, memoryStorage, webStorage } from './livekit-auth-client.mjs';
+import {
+  AuthError,
+  LiveKitAuthClient,
+  REFRESH_RETRY_WINDOW_SECONDS,
+  ROUTES,
+  memoryStorage,
+  webStorage,
+} from './livekit-auth-client.mjs';
 
 const config = JSON.parse(process.env.LIVEKIT_AUTH_TEST ?? 'null');
 assert.ok(config, 'LIVEKIT_AUTH_TEST is not set: run this through tests/e2e/test_js_client.py');
@@ -79,7 +86,7 @@ test('login opens a session and the TokenSource gets a short token for the first
   assert.ok(Math.abs(claims.nbf - before) <= 5, 'nbf is now');
 });
 
-test('a device gives the identity <user_id>:<device>, the bare user id can be asked for, and a named room is that room', async () => {
+test("a device gives the identity <user_id>:<device>, the bare user id can be asked for, another device's cannot", async () => {
   const { auth, tokenSource } = await logIn({ device: 'laptop-1' });
   const { userId } = await auth.session();
   assert.equal(await auth.identity(), `${userId}:laptop-1`);
@@ -89,11 +96,15 @@ test('a device gives the identity <user_id>:<device>, the bare user id can be as
   assert.equal(claims.sub, `${userId}:laptop-1`);
   assert.equal(claims.video.room, secondRoom);
 
-  const named = await tokenSource.fetch({ roomName: secondRoom, participantIdentity: `${userId}:screen-share` });
-  assert.equal((await verifier.verify(named.participantToken)).sub, `${userId}:screen-share`);
-
   const bare = await tokenSource.fetch({ roomName: secondRoom, participantIdentity: userId });
   assert.equal((await verifier.verify(bare.participantToken)).sub, userId, 'the bare user id is accepted');
+
+  // The device part is the session's own (issue 18): this session cannot speak as the user's phone.
+  await rejectsWith(
+    tokenSource.fetch({ roomName: secondRoom, participantIdentity: `${userId}:phone` }),
+    403,
+    config.messages.identity_not_allowed,
+  );
 });
 
 test('a device label the server refuses in an identity ("Pixel 8") leaves the identity the user id', async () => {
@@ -190,6 +201,51 @@ test('logout() ends the session: the TokenSource then fails with 401', async () 
   const stale = TokenSource.endpoint(auth.url('token'), { headers: { Authorization: `Bearer ${token}` } });
   await assert.rejects(stale.fetch({}), /received 401/);
   await auth.logout(); // nothing left to end: no error
+});
+
+test('logout() clears the cached LiveKit tokens: the next fetch rejects with 401, a new login gets its own', async () => {
+  // Given: a TokenSource whose answer livekit-client has cached
+  const { auth, tokenSource } = await logIn();
+  await tokenSource.fetch({});
+  // When: the user logs out
+  await auth.logout();
+  // Then: the same fetch (no force) no longer hands out the cached token (issue 18, L4)
+  await rejectsWith(tokenSource.fetch({}), 401);
+  // And after another user logs in on this client, the old source fetches for the new session
+  await auth.login({ username: config.users.viewer, password: config.password });
+  const claims = await verifier.verify((await tokenSource.fetch({})).participantToken);
+  assert.equal(claims.sub, (await auth.session()).userId);
+  assert.equal(claims.video.canPublish, false, "the viewer's grants, not the cached demo token's");
+});
+
+test('a refresh whose answer is lost is retried within the grace window and gets the same successor', async () => {
+  // Given: a network that loses the first refresh answer after the server sent it
+  const storage = memoryStorage();
+  const refreshes = []; // the Authorization header of each refresh call
+  let lost = null;
+  const flakyFetch = async (url, init) => {
+    const isRefresh = new URL(url).pathname.endsWith(`/${ROUTES.refresh}`);
+    if (isRefresh) refreshes.push(init.headers.Authorization);
+    const response = await fetch(url, init);
+    if (isRefresh && lost === null) {
+      lost = await response.json();
+      throw new TypeError('network connection lost');
+    }
+    return response;
+  };
+  const auth = new LiveKitAuthClient({ baseUrl: config.base_url, storage, fetch: flakyFetch });
+  const tokenSource = await auth.login({ username: config.users.demo, password: config.password });
+  const before = storage.get();
+  // When
+  const result = await auth.refresh();
+  // Then: the client asked again with the same token and was given the successor the lost answer carried
+  assert.equal(refreshes.length, 2);
+  assert.deepEqual(refreshes, [`Bearer ${before.token}`, `Bearer ${before.token}`]);
+  assert.notEqual(lost.token, before.token);
+  assert.equal(storage.get().token, lost.token, 'one successor: the session did not fork');
+  assert.equal(result.expiresAt, before.expiresAt);
+  assert.ok(REFRESH_RETRY_WINDOW_SECONDS < config.refresh_grace_seconds, 'retries end before the grace does');
+  await tokenSource.fetch({}, true);
 });
 
 test('a 401 from the server forgets the session here too', async () => {

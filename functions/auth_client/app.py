@@ -1,9 +1,10 @@
 """POST /api/auth/client/ — the API guide's login endpoint, on API Gateway (REST, payload 1.0) — and the
 session routes beside it: /api/auth/token/ (LiveKit's standard token endpoint), /refresh/ and /logout/.
 
-This file is the API: its routes, its input model, and the one place where domain outcomes
-become the guide's answers. The services it calls are wired in services.py; the work happens in
-the CommonLayer (`livekit_auth`).
+This file is the API: its handlers, registered at their rows of livekit_auth.routes.ROUTES (with their
+preflights, log messages and metric names), and how a success, a refusal or a fault is answered. Every 4xx
+has its row in client_errors.CLIENT_ERRORS; the input models are inputs.py and session_inputs.py, the
+services are wired in services.py, and the work happens in the CommonLayer (`livekit_auth`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import cast
+from dataclasses import asdict
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -22,30 +22,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import services
-from inputs import LoginRequest, RequestRejected
-from livekit_auth import browser, messages
-from livekit_auth.errors import (
-    AccountInactive,
-    AccountLocked,
-    IdentityNotAllowed,
-    InvalidCredentials,
-    LoginRefused,
-    NoChannels,
-    RoomNotAllowed,
-    SessionExpired,
-    SessionMissing,
-    SessionReused,
-    SessionUnknown,
-    UserDataNotFound,
-)
+from client_errors import CLIENT_ERRORS, REJECTED_INPUT, UnknownRoute
+from inputs import LoginRequest
+from livekit_auth import browser, messages, routes
+from livekit_auth.errors import Refused
 from livekit_auth.login import LoginResult
+from livekit_auth.routes import ROUTES, Route
 from livekit_auth.sessions import OpenSession, SessionService
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
 from session_inputs import TokenRequest, bearer_token
-
-LOGIN_PATH = "/api/auth/client"  # the REST resolver also matches the guide's trailing slash
-TOKEN_PATH, REFRESH_PATH, LOGOUT_PATH = "/api/auth/token", "/api/auth/refresh", "/api/auth/logout"
-LOG_MESSAGES = {TOKEN_PATH: "token request", REFRESH_PATH: "session refresh", LOGOUT_PATH: "session logout"}
 
 # ASCII-escaped JSON: a username holding U+2028 or U+0085 cannot split a log line for any reader.
 logger = Logger(json_serializer=functools.partial(json.dumps, default=str, separators=(",", ":"), ensure_ascii=True))
@@ -54,11 +39,19 @@ metrics = Metrics()
 app = APIGatewayRestResolver(
     serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")), debug=False
 )
+SUCCEEDED, PREFLIGHT, SERVER_ERROR = "Succeeded", "Preflight", "ServerError"  # metrics, after the route's prefix
+
+
+def route(handler: Callable[[], Response]) -> Callable[[], Response]:
+    """Register `handler` at its row of ROUTES (found by its name: a handler without a row fails at import)."""
+    (row,) = [row for row in ROUTES if row.handler == handler.__name__]
+    return app.route(row.path, method=row.method)(handler)
+
 
 # ---- routes ----------------------------------------------------------------------------------------
 
 
-@app.post(LOGIN_PATH)
+@route
 def log_in() -> Response:
     request = LoginRequest.from_event(app.current_event)
     logger.append_keys(username=normalize_username(request.username)[:MAX_USERNAME_LENGTH])
@@ -69,54 +62,44 @@ def log_in() -> Response:
     if request.session:  # opt-in: without it the body is the guide's, byte for byte
         opened = services.session_service().open(result, server_url=request.server_url, device=request.device)
         body["session"] = asdict(opened)
-    log_attempt("success", "session" if request.session else "ok", 200)
-    metrics.add_metric(name="LoginSucceeded", unit=MetricUnit.Count, value=1)
-    return answer(200, body)
+    return succeed(200, body, "session" if request.session else "ok")
 
 
-@app.route(LOGIN_PATH, method="OPTIONS")
-@app.route(TOKEN_PATH, method="OPTIONS")
-@app.route(REFRESH_PATH, method="OPTIONS")
-@app.route(LOGOUT_PATH, method="OPTIONS")
 def preflight() -> Response:
-    """The session routes also take the Authorization header; the login's answer stays as it was."""
+    """Every route's CORS preflight, admitting the headers its row names."""
     origin = app.current_event.headers.get("origin")
-    metrics.add_metric(name="Preflight", unit=MetricUnit.Count, value=1)
-    allowed_headers = browser.ALLOWED_HEADERS if app.current_event.resource == LOGIN_PATH else browser.SESSION_HEADERS
-    cors = browser.preflight_headers(origin, services.cors_allowlist(), allowed_headers)
+    count(PREFLIGHT)
+    cors = browser.preflight_headers(origin, services.cors_allowlist(), current_route().allowed_headers)
     headers = {**browser.SECURITY_HEADERS, **cors}
     return Response(status_code=204, headers=headers, body="")
 
 
-@app.post(TOKEN_PATH)
+for _row in ROUTES:
+    app.route(_row.path, method=routes.PREFLIGHT_METHOD)(preflight)
+
+
+@route
 def fetch_token() -> Response:
     """LiveKit's standard token endpoint: 201 with one short token for one of the user's rooms.
     The session first: without one, whatever the body, the answer is the 401 and its Bearer challenge."""
     sessions, session = authenticated()
     request = TokenRequest.from_event(app.current_event)
     issued = sessions.participant_token(session, request.room_name, request.participant_identity)
-    log_attempt("success", "ok", 201)
-    metrics.add_metric(name="TokenIssued", unit=MetricUnit.Count, value=1)
     body = {"server_url": issued.server_url, "participant_token": issued.token, "room_name": issued.room}
-    return answer(201, body | {"participant_name": issued.name})
+    return succeed(201, body | {"participant_name": issued.name})
 
 
-@app.post(REFRESH_PATH)
+@route
 def refresh_session() -> Response:
     sessions, session = authenticated()
-    renewed = sessions.refresh(session)
-    log_attempt("success", "ok", 200)
-    metrics.add_metric(name="SessionRefreshed", unit=MetricUnit.Count, value=1)
-    return answer(200, asdict(renewed))
+    return succeed(200, asdict(sessions.refresh(session)))
 
 
-@app.post(LOGOUT_PATH)
+@route
 def log_out() -> Response:
     sessions, session = authenticated()
     sessions.log_out(session)
-    log_attempt("success", "ok", 204)
-    metrics.add_metric(name="SessionEnded", unit=MetricUnit.Count, value=1)
-    return answer(204, None)
+    return succeed(204, None)
 
 
 def authenticated() -> tuple[SessionService, OpenSession]:
@@ -145,65 +128,21 @@ def success_body(result: LoginResult, server_url: str) -> dict:
 # ---- domain outcomes -> the guide's answers ---------------------------------------------------------
 
 
-def no_headers(_: LoginRefused) -> dict[str, str]:
-    return {}
-
-
-def bearer_challenge(_: LoginRefused) -> dict[str, str]:
-    """Headers of the session rows: the client must (re)authenticate with a Bearer token (RFC 6750)."""
-    return {"WWW-Authenticate": "Bearer"}
-
-
-def retry_after(error: LoginRefused) -> dict[str, str]:
-    """Headers of the AccountLocked row (the table pairs them)."""
-    return {"Retry-After": str(cast(AccountLocked, error).retry_after_seconds)}
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """One row of the mapping: how a domain refusal is answered, logged and counted."""
-
-    status: int
-    message: str
-    reason: str  # the log line's `reason`
-    metric: str
-    headers: Callable[[LoginRefused], dict[str, str]] = field(default=no_headers)
-
-
-REFUSALS: dict[type[LoginRefused], Refusal] = {
-    InvalidCredentials: Refusal(401, messages.INVALID_CREDENTIALS, "invalid_credentials", "LoginRefused"),
-    AccountInactive: Refusal(403, messages.ACCOUNT_INACTIVE, "inactive", "LoginRefused"),
-    NoChannels: Refusal(403, messages.NO_CHANNELS, "no_channels", "LoginRefused"),
-    UserDataNotFound: Refusal(404, messages.USER_DATA_NOT_FOUND, "user_data_not_found", "LoginRefused"),
-    AccountLocked: Refusal(429, messages.TOO_MANY_ATTEMPTS, "locked", "LoginLocked", retry_after),
-    SessionMissing: Refusal(401, messages.SESSION_REQUIRED, "no_session", "SessionRefused", bearer_challenge),
-    SessionUnknown: Refusal(401, messages.SESSION_REQUIRED, "unknown_session", "SessionRefused", bearer_challenge),
-    SessionExpired: Refusal(401, messages.SESSION_REQUIRED, "expired_session", "SessionRefused", bearer_challenge),
-    SessionReused: Refusal(401, messages.SESSION_REQUIRED, "rotated_token_reused", "SessionReused", bearer_challenge),
-    RoomNotAllowed: Refusal(403, messages.ROOM_NOT_ALLOWED, "room_not_allowed", "TokenRefused"),
-    IdentityNotAllowed: Refusal(403, messages.IDENTITY_NOT_ALLOWED, "identity_not_allowed", "TokenRefused"),
-}
-
-
-@app.exception_handler(RequestRejected)
-def reject_input(error: RequestRejected) -> Response:
-    log_attempt("rejected", error.reason, error.status)
-    metrics.add_metric(name="LoginRejectedInput", unit=MetricUnit.Count, value=1)
-    return answer(error.status, {"error": error.message})
-
-
-@app.exception_handler(LoginRefused)
-def refuse_login(error: LoginRefused) -> Response:
-    refusal = REFUSALS[type(error)]
-    log_attempt("refused", refusal.reason, refusal.status)
-    metrics.add_metric(name=refusal.metric, unit=MetricUnit.Count, value=1)
-    return answer(refusal.status, {"error": refusal.message}, refusal.headers(error))
+@app.exception_handler(Refused)
+def refuse(error: Refused) -> Response:
+    """Input rejections and domain refusals alike: the row of CLIENT_ERRORS answers, logs and counts."""
+    row = CLIENT_ERRORS[type(error)]
+    log_attempt("rejected" if row.metric == REJECTED_INPUT else "refused", row.reason, row.status)
+    count(row.metric or "")
+    return answer(row.status, {"error": row.message.format(**vars(error))}, row.headers(error))
 
 
 @app.not_found
 def unknown_route(_: NotFoundError) -> Response:
-    metrics.add_metric(name="RouteNotFound", unit=MetricUnit.Count, value=1)
-    return answer(404, {"error": messages.ROUTE_NOT_FOUND})
+    """No route, so no log line and no prefix: the metric is RouteNotFound."""
+    row = CLIENT_ERRORS[UnknownRoute]
+    count(row.metric or "")
+    return answer(row.status, {"error": row.message})
 
 
 @app.exception_handler(Exception)
@@ -211,10 +150,17 @@ def server_error(error: Exception) -> Response:
     """The guide's 500: the cause goes to the log, only the request id goes to the client."""
     request_id = _request_id()
     logger.exception(_log_message(), extra={"outcome": "error", "reason": type(error).__name__, "status": 500})
-    metrics.add_metric(name="LoginServerError", unit=MetricUnit.Count, value=1)
+    count(SERVER_ERROR)
     return answer(
         500, {"error": messages.SERVER_ERROR, "details": messages.SERVER_ERROR_DETAILS.format(request_id=request_id)}
     )
+
+
+def metric_names() -> set[str]:
+    """Every metric name the function can emit besides ColdStart: per route, its prefix before each kind."""
+    kinds = {SUCCEEDED, PREFLIGHT, SERVER_ERROR} | {row.metric for row in CLIENT_ERRORS.values() if row.metric}
+    kinds.discard(CLIENT_ERRORS[UnknownRoute].metric)
+    return {row.metric_prefix + kind for row in ROUTES for kind in kinds} | {CLIENT_ERRORS[UnknownRoute].metric or ""}
 
 
 def answer(status: int, body: dict | None, extra_headers: dict[str, str] | None = None) -> Response:
@@ -230,14 +176,30 @@ def answer(status: int, body: dict | None, extra_headers: dict[str, str] | None 
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=content, headers=headers)
 
 
+def succeed(status: int, body: dict | None, reason: str = "ok") -> Response:
+    log_attempt("success", reason, status)
+    count(SUCCEEDED)
+    return answer(status, body)
+
+
 def log_attempt(outcome: str, reason: str, status: int) -> None:
     """One JSON line per attempt (the username rides along, JSON-escaped); never a password, hash or token."""
     logger.info(_log_message(), extra={"outcome": outcome, "reason": reason, "status": status})
 
 
+def count(kind: str) -> None:
+    """One of `kind` under the current route's metric prefix (none when no route matched)."""
+    matched = routes.route_at(app.current_event.resource)
+    metrics.add_metric(name=(matched.metric_prefix if matched else "") + kind, unit=MetricUnit.Count, value=1)
+
+
+def current_route() -> Route:
+    """The row of the route being answered; the login's when none matched (its log message names the attempt)."""
+    return routes.route_at(app.current_event.resource) or routes.LOGIN
+
+
 def _log_message() -> str:
-    """The log line's message: what the route does (the login's when no session route matched)."""
-    return LOG_MESSAGES.get(app.current_event.resource, "login attempt")
+    return current_route().log_message
 
 
 def _request_id() -> str:

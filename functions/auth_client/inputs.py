@@ -1,7 +1,7 @@
 """The login's input model: what a request must look like before any account is looked at.
 
-Every refusal here is a RequestRejected carrying its status, the Persian text and the log reason;
-app.py turns it into the answer.
+Every refusal here is a RequestRejected subclass, one per reason; app.py's CLIENT_ERRORS gives each
+its status, Persian text and metric.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from livekit_auth import messages
+from livekit_auth.errors import Refused
 from livekit_auth.server_urls import is_allowed, is_server_url
 
 MAX_BODY_BYTES = 16 * 1024
@@ -21,12 +21,56 @@ MAX_SERVER_URL_LENGTH = 2048
 MAX_DEVICE_LENGTH = 64
 
 
-class RequestRejected(Exception):
+class RequestRejected(Refused):
     """Input refused before any account is looked at."""
 
-    def __init__(self, status: int, message: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.message, self.reason = status, message, reason
+
+class UnsupportedMediaType(RequestRejected):
+    """The body is not declared JSON."""
+
+
+class BodyTooLarge(RequestRejected):
+    """Over MAX_BODY_BYTES, encoded or decoded."""
+
+
+class BadBase64(RequestRejected):
+    """A body marked base64 that is not."""
+
+
+class EmptyBody(RequestRejected):
+    pass
+
+
+class InvalidJson(RequestRejected):
+    pass
+
+
+class NotAnObject(RequestRejected):
+    """JSON, but not an object."""
+
+
+class MissingFields(RequestRejected):
+    """No username or password, or not text."""
+
+
+class UnencodableText(RequestRejected):
+    """Text UTF-8 cannot encode (a lone surrogate)."""
+
+
+class InvalidSessionFlag(RequestRejected):
+    pass
+
+
+class InvalidServerUrl(RequestRejected):
+    pass
+
+
+class ServerUrlNotAllowed(RequestRejected):
+    """A well-formed server_url the deployment does not list."""
+
+
+class InvalidDevice(RequestRejected):
+    pass
 
 
 @dataclass(frozen=True)
@@ -42,12 +86,12 @@ class LoginRequest:
         document = json_object(event)
         username, password = document.get("username"), document.get("password")
         if not isinstance(username, str) or not isinstance(password, str) or not username.strip() or not password:
-            raise RequestRejected(400, messages.USERNAME_AND_PASSWORD_REQUIRED, "missing_fields")
+            raise MissingFields()
         if not _encodable(username) or not _encodable(password):
-            raise RequestRejected(400, messages.INVALID_CHARACTERS, "unencodable_text")
+            raise UnencodableText()
         session = document.get("session", False)
         if not isinstance(session, bool):
-            raise RequestRejected(400, messages.INVALID_SESSION_FLAG, "invalid_session_flag")
+            raise InvalidSessionFlag()
         device = _device(document.get("device")) if session else None  # the guide ignores unknown fields
         return cls(username, password, _server_url(document.get("server_url")), session, device)
 
@@ -57,7 +101,7 @@ class LoginRequest:
         if self.server_url is None:
             return default
         if not is_allowed(self.server_url, default, allowed):
-            raise RequestRejected(400, messages.INVALID_SERVER_URL, "server_url_not_allowed")
+            raise ServerUrlNotAllowed()
         return self.server_url
 
 
@@ -65,26 +109,26 @@ def json_object(event: APIGatewayProxyEvent) -> dict:
     """The body as a JSON object, or the 413/415/400 every route's input model shares."""
     media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise RequestRejected(415, messages.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        raise UnsupportedMediaType()
     body = event.body or ""
     if len(body) > 2 * MAX_BODY_BYTES:
-        raise RequestRejected(413, messages.PAYLOAD_TOO_LARGE, "body_too_large")
+        raise BodyTooLarge()
     if event.is_base64_encoded:
         try:
             raw = base64.b64decode(body, validate=True)
             body = raw.decode("utf-8")
         except (binascii.Error, ValueError):
-            raise RequestRejected(400, messages.INVALID_JSON_BODY, "bad_base64") from None
+            raise BadBase64() from None
     if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        raise RequestRejected(413, messages.PAYLOAD_TOO_LARGE, "body_too_large")
+        raise BodyTooLarge()
     if not body.strip():
-        raise RequestRejected(400, messages.USERNAME_AND_PASSWORD_REQUIRED, "empty_body")
+        raise EmptyBody()
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
-        raise RequestRejected(400, messages.INVALID_JSON_BODY, "invalid_json") from None
+        raise InvalidJson() from None
     if not isinstance(document, dict):
-        raise RequestRejected(400, messages.INVALID_JSON_BODY, "not_an_object")
+        raise NotAnObject()
     return document
 
 
@@ -93,9 +137,9 @@ def _server_url(value: object) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > MAX_SERVER_URL_LENGTH or not value.isprintable() or " " in value:
-        raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
+        raise InvalidServerUrl()
     if not is_server_url(value) or not _encodable(value):
-        raise RequestRejected(400, messages.INVALID_SERVER_URL, "invalid_server_url")
+        raise InvalidServerUrl()
     return value
 
 
@@ -104,9 +148,9 @@ def _device(value: object) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > MAX_DEVICE_LENGTH or not value.isprintable():
-        raise RequestRejected(400, messages.INVALID_DEVICE, "invalid_device")
+        raise InvalidDevice()
     if not _encodable(value):
-        raise RequestRejected(400, messages.INVALID_DEVICE, "invalid_device")
+        raise InvalidDevice()
     return value
 
 

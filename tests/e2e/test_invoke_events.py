@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.http_stack import running_stack
 from tests.support.settings import BCRYPT_ROUNDS
 from tools.ci.make_events import EVENTS, EVENTS_DIR
 from tools.local import invoke
@@ -24,9 +25,8 @@ SETTINGS = {"LOCKOUT_THRESHOLD": "100", "BCRYPT_ROUNDS": str(BCRYPT_ROUNDS)}
 
 @pytest.fixture(scope="module")
 def events_stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS, env=SETTINGS)
-    yield running
-    running.stop()
+    with running_stack(**SETTINGS) as running:
+        yield running
 
 
 def run_invoke(stack: local_stack.LocalStack, *events: Path) -> subprocess.CompletedProcess[str]:

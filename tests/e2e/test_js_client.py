@@ -7,16 +7,13 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from livekit_auth import config, messages, sessions
-from tests.support.settings import BCRYPT_ROUNDS
+from livekit_auth.routes import LOGIN
 from tools.ci import cfn_template
+from tools.local import fake_aws
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LOGIN_PATH
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
 
 CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "js"
@@ -25,19 +22,12 @@ NODE_TESTS = CLIENT_DIR / "livekit-auth-client.test.mjs"
 NODE_TIMEOUT_SECONDS = 120
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
-    yield running
-    running.stop()
-
-
 def node_test_config(stack: local_stack.LocalStack) -> dict:
     """What the Node tests compare against, each from its one home."""
     return {
-        "base_url": stack.api_url.removesuffix(LOGIN_PATH),
-        "api_key": local_stack.DEV_API_KEY,
-        "api_secret": local_stack.DEV_API_SECRET,
+        "base_url": stack.api_url.removesuffix(LOGIN.public_path),
+        "api_key": fake_aws.DEV_API_KEY,
+        "api_secret": fake_aws.DEV_API_SECRET,
         "password": DEMO_PASSWORD,
         "users": {"demo": DEMO.username, "viewer": VIEWER.username},
         "rooms": [f"channel-{channel_id}" for channel_id in sorted((PUBLIC_CHANNEL[0], PRIVATE_CHANNEL[0]))],

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,13 +35,6 @@ from tools.local.demo_data import (
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "auth-api-guide.fa.md"  # the contract
 GUIDE_CLIENT = Path(__file__).with_name("guide_client.mjs")
 TIMEOUT = 10
-
-
-@pytest.fixture(scope="session")
-def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
-    yield running
-    running.stop()
 
 
 def post(stack: local_stack.LocalStack, body: object, *, url: str | None = None, **kwargs) -> requests.Response:
@@ -90,14 +82,14 @@ def test_login_answers_the_guides_success_shape(stack):
         assert (entry["room"], entry["name"]) == (f"channel-{channel_id}", name)
         with warnings.catch_warnings():  # LiveKit's development secret is short on purpose
             warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
-            claims = jwt.decode(entry["token"], local_stack.DEV_API_SECRET, algorithms=["HS256"])
-        assert (claims["iss"], claims["sub"]) == (local_stack.DEV_API_KEY, body["user_id"])
+            claims = jwt.decode(entry["token"], fake_aws.DEV_API_SECRET, algorithms=["HS256"])
+        assert (claims["iss"], claims["sub"]) == (fake_aws.DEV_API_KEY, body["user_id"])
         assert claims["video"]["room"] == f"channel-{channel_id}"
 
 
 def test_without_server_url_the_local_livekit_is_named(stack):
     response = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD})
-    assert response.json()["server_url"] == local_stack.LOCAL_SETTINGS["LIVEKIT_SERVER_URL"]
+    assert response.json()["server_url"] == fake_aws.LOCAL_STACK_SETTINGS["LIVEKIT_SERVER_URL"]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,24 +14,17 @@ import requests
 from livekit.api import TokenVerifier
 
 from livekit_auth import messages
+from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN
 from livekit_authctl import cli as authctl
-from tests.support.settings import BCRYPT_ROUNDS
+from tools.local import fake_aws
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LOGIN_PATH, LOGOUT_PATH, REFRESH_PATH, TOKEN_PATH, TOKEN_RESOURCE
 from tools.local.demo_data import DEMO, DEMO_PASSWORD
 
 TIMEOUT = 10
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[local_stack.LocalStack]:
-    running = local_stack.start(0, 0, bcrypt_rounds=BCRYPT_ROUNDS)
-    yield running
-    running.stop()
-
-
 def url(stack: local_stack.LocalStack, path: str) -> str:
-    return stack.api_url.removesuffix(LOGIN_PATH) + path
+    return stack.api_url.removesuffix(LOGIN.public_path) + path
 
 
 def open_session(stack, device: str = "e2e") -> dict:
@@ -56,32 +48,32 @@ def test_the_banners_session_line_opens_a_session_and_fetches_a_token(stack):
     assert completed.returncode == 0, completed.stderr
     body = json.loads(completed.stdout)
     assert body["room_name"] == "channel-1234567"
-    claims = TokenVerifier(local_stack.DEV_API_KEY, local_stack.DEV_API_SECRET).verify(body["participant_token"])
+    claims = TokenVerifier(fake_aws.DEV_API_KEY, fake_aws.DEV_API_SECRET).verify(body["participant_token"])
     assert claims.name == DEMO.username
 
 
 def test_token_refresh_and_logout_over_http(stack):
     session = open_session(stack)
-    for path in (TOKEN_PATH, TOKEN_RESOURCE):  # with and without the trailing slash
+    for path in (TOKEN.public_path, TOKEN.path):  # with and without the trailing slash
         answer = post(stack, path, session["token"], json={"room_name": "channel-7654321"})
         assert answer.status_code == 201
         assert answer.json()["room_name"] == "channel-7654321"
         assert answer.headers["Cache-Control"] == "no-store"
-    empty = post(stack, TOKEN_PATH, session["token"])  # no body, no content type
+    empty = post(stack, TOKEN.public_path, session["token"])  # no body, no content type
     assert empty.status_code == 201
 
-    renewed = post(stack, REFRESH_PATH, session["token"])
+    renewed = post(stack, REFRESH.public_path, session["token"])
     assert renewed.status_code == 200
     assert renewed.json()["expires_at"] == session["expires_at"]
-    assert post(stack, TOKEN_PATH, renewed.json()["token"], json={}).status_code == 201
+    assert post(stack, TOKEN.public_path, renewed.json()["token"], json={}).status_code == 201
 
-    assert post(stack, LOGOUT_PATH, renewed.json()["token"]).status_code == 204
-    refused = post(stack, TOKEN_PATH, renewed.json()["token"], json={})
+    assert post(stack, LOGOUT.public_path, renewed.json()["token"]).status_code == 204
+    refused = post(stack, TOKEN.public_path, renewed.json()["token"], json={})
     assert (refused.status_code, refused.json()) == (401, {"error": messages.SESSION_REQUIRED})
     assert refused.headers["WWW-Authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("path", [TOKEN_PATH, REFRESH_PATH, LOGOUT_PATH])
+@pytest.mark.parametrize("path", [TOKEN.public_path, REFRESH.public_path, LOGOUT.public_path])
 def test_session_preflights_allow_the_authorization_header(stack, path):
     answer = requests.options(
         url(stack, path),
@@ -106,4 +98,12 @@ def test_authctl_local_lists_and_ends_sessions(stack, monkeypatch, capsys):
     assert authctl.main(["--local", "user", "sessions", DEMO.username]) == 0
     assert "authctl-e2e\t" in capsys.readouterr().out
     assert authctl.main(["--local", "user", "logout", DEMO.username]) == 0
-    assert post(stack, TOKEN_PATH, token, json={}).status_code == 401
+    assert post(stack, TOKEN.public_path, token, json={}).status_code == 401
+
+
+def test_the_request_log_holds_no_metric_lines(stack):
+    """The function's EMF lines (ColdStart among them) are CloudWatch's to read, not the request log's."""
+    assert open_session(stack, device="log-check")["token"]
+    log = stack.log_path.read_text(encoding="utf-8")
+    assert '"message":"login attempt"' in log
+    assert not [line for line in log.splitlines() if line.startswith('{"_aws":')]

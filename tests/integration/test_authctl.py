@@ -11,6 +11,7 @@ from livekit_auth import messages
 from livekit_auth.storage.dynamo import MAX_CHANNEL_ID
 from livekit_authctl import common, targets
 from tests.support.authctl import Run
+from tests.support.logins import lock_out
 from tests.support.stacks import deploy_service_stack, deploy_stack
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_DATA, PRIVATE_CHANNEL, PUBLIC_CHANNEL
 from tools.local.fake_aws import API_SECRET
@@ -103,8 +104,7 @@ def test_passwd_replaces_the_password(authctl_run, attempt_login):
 
 def test_passwd_lifts_a_lockout(authctl_run, guess, attempt_login, settings):
     # Given: a locked account
-    for _ in range(settings.lockout_threshold):
-        guess(DEMO.username)
+    lock_out(DEMO.username, settings.lockout_threshold)
     assert guess(DEMO.username).status == 429
     # When
     assert authctl_run("user", "passwd", DEMO.username, "--password-stdin", stdin=NEW_PASSWORD).code == 0

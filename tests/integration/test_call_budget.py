@@ -4,8 +4,9 @@ import threading
 import time
 
 import services
-from tests.support.handler import login_event, new_container
+from tests.support.handler import new_container
 from tools.local.demo_data import DEMO
+from tools.local.events import login_event
 
 
 def successful_login(good_login) -> None:

@@ -25,9 +25,10 @@ from moto.ssm.responses import SimpleSystemManagerResponse
 import services
 from livekit_auth import aws, credentials, messages
 from livekit_authctl.storage.admin import AdminStore
-from tests.support.handler import Answer, login_event
+from tests.support.handler import Answer
 from tests.support.logs import capture_function_output, log_records
 from tools.local import demo_data
+from tools.local.events import login_event
 from tools.local.fake_aws import CREDENTIALS_PARAMETER, REGION
 
 DYNAMODB_URL = f"https://dynamodb.{REGION}.amazonaws.com"

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import example, given
 
+from livekit_auth.routes import LOGIN
 from tests.support.handler import call_handler, new_container
 from tools.bench import fuzz_strategies
 from tools.bench.fuzz_strategies import FuzzCase
 from tools.local import demo_data
-from tools.local.api_gateway import LOGIN_PATH
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 # 10k-character strings make long reprs when Hypothesis reports a case; that is expected here.
@@ -36,7 +36,7 @@ def emulated() -> Iterator[dict[str, str]]:
 
 def login_case(document: object, headers: dict[str, str] | None = None) -> FuzzCase:
     return FuzzCase(
-        "POST", LOGIN_PATH, headers or JSON_HEADERS, json.dumps(document, ensure_ascii=False), False, document
+        "POST", LOGIN.public_path, headers or JSON_HEADERS, json.dumps(document, ensure_ascii=False), False, document
     )
 
 
@@ -54,9 +54,9 @@ def assert_safe(case: FuzzCase) -> int:
 @example(case=login_case({"username": "a" * 10_000, "password": "b" * 10_000}))
 @example(case=login_case({"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD}))
 @example(case=login_case({"username": demo_data.DEMO.username, "password": 12, "server_url": ["x"]}))
-@example(case=FuzzCase("POST", LOGIN_PATH, {}, '{"username": "a", "password": "b"}', False))
-@example(case=FuzzCase("POST", LOGIN_PATH, JSON_HEADERS, "%%%not base64", True))
-@example(case=FuzzCase("OPTIONS", LOGIN_PATH, {"Origin": "https://evil.example"}, None, False))
+@example(case=FuzzCase("POST", LOGIN.public_path, {}, '{"username": "a", "password": "b"}', False))
+@example(case=FuzzCase("POST", LOGIN.public_path, JSON_HEADERS, "%%%not base64", True))
+@example(case=FuzzCase("OPTIONS", LOGIN.public_path, {"Origin": "https://evil.example"}, None, False))
 def test_any_request_gets_a_safe_answer(emulated: dict[str, str], case: FuzzCase) -> None:
     """Arbitrary bodies, headers and flags: never a 5xx, always the headers and a Persian error."""
     assert_safe(case)

@@ -9,6 +9,7 @@ from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.attempts import HOLD_SECONDS, QUIET_WINDOW_SECONDS, LoginThrottle
 from livekit_authctl.storage.admin import AdminStore
 from tests.support.clock import FakeClock
+from tests.support.logins import lock_out
 from tools.local.demo_data import DEMO
 
 UNKNOWN = "nobody@example.com"
@@ -35,13 +36,18 @@ def fail(throttle: LoginThrottle, username: str, now: float) -> int:
     return admission.attempt_number
 
 
+def fail_times(throttle: LoginThrottle, times: int, clock: FakeClock) -> None:
+    """`times` failures in a row for the demo user, at the clock's time."""
+    for _ in range(times):
+        fail(throttle, DEMO.username, clock())
+
+
 # ---- through the handler ----------------------------------------------------------------------------------
 
 
 def test_the_attempt_after_threshold_failures_is_a_429_with_retry_after(guess, good_login, handler_clock, threshold):
     # Given: as many wrong passwords as the threshold, each refused as wrong
-    for _ in range(threshold):
-        assert guess(DEMO.username).status == 401
+    assert {answer.status for answer in lock_out(DEMO.username, threshold)} == {401}
     # When: the right password comes next
     locked = good_login(DEMO.username)
     # Then: the account is locked for a second
@@ -52,8 +58,7 @@ def test_the_attempt_after_threshold_failures_is_a_429_with_retry_after(guess, g
 
 def test_a_locked_account_does_not_run_bcrypt(guess, good_login, handler_clock, bcrypt_checks, threshold):
     # Given: a locked account
-    for _ in range(threshold):
-        guess(DEMO.username)
+    lock_out(DEMO.username, threshold)
     # When
     assert good_login(DEMO.username).status == 429
     # Then: bcrypt ran for the failures only
@@ -62,8 +67,7 @@ def test_a_locked_account_does_not_run_bcrypt(guess, good_login, handler_clock, 
 
 def test_the_first_lock_runs_out_after_its_second(guess, good_login, handler_clock, threshold):
     # Given: a locked account
-    for _ in range(threshold):
-        guess(DEMO.username)
+    lock_out(DEMO.username, threshold)
     assert good_login(DEMO.username).status == 429
     # When: its second has passed
     handler_clock.advance(1)
@@ -73,8 +77,7 @@ def test_the_first_lock_runs_out_after_its_second(guess, good_login, handler_clo
 
 def test_unknown_usernames_are_locked_exactly_like_real_ones(guess, handler_clock, bcrypt_checks, threshold):
     # Given
-    for _ in range(threshold):
-        assert guess(UNKNOWN).status == 401
+    assert {answer.status for answer in lock_out(UNKNOWN, threshold)} == {401}
     # When
     locked = guess(UNKNOWN)
     # Then
@@ -108,8 +111,7 @@ def test_after_a_success_the_threshold_starts_again(guess, good_login, threshold
 
 def test_the_lock_is_per_account(guess, good_login, handler_clock, threshold):
     # Given: the demo user locked out
-    for _ in range(threshold):
-        guess(DEMO.username)
+    lock_out(DEMO.username, threshold)
     assert good_login(DEMO.username).status == 429
     # When / Then: another account logs in
     assert good_login("viewer@example.com").status == 200
@@ -125,8 +127,7 @@ def test_the_count_is_kept_under_the_normalized_username(guess, store):
 
 def test_a_failing_user_read_does_not_turn_a_lock_into_a_500(guess, good_login, handler_clock, monkeypatch, threshold):
     # Given: a locked account, and the users table unreachable
-    for _ in range(threshold):
-        guess(DEMO.username)
+    lock_out(DEMO.username, threshold)
 
     def unavailable(self, username):
         raise ConnectionError("DynamoDB is unreachable")
@@ -148,8 +149,7 @@ def test_locks_double_from_one_second_up_to_the_cap(throttle, threshold, setting
 
 def test_each_failure_past_the_threshold_doubles_the_lock(throttle, store, clock: FakeClock, threshold):
     # Given: the threshold of failures
-    for _ in range(threshold):
-        fail(throttle, DEMO.username, clock())
+    fail_times(throttle, threshold, clock)
     for expected_lock in (1, 2, 4, 8):
         # Then: locked for the expected time, refused half a second before it ends
         state = store.get_attempts(DEMO.username)
@@ -164,8 +164,7 @@ def test_each_failure_past_the_threshold_doubles_the_lock(throttle, store, clock
 
 def test_past_the_threshold_the_attempt_after_a_lock_is_admitted(throttle, clock: FakeClock, threshold):
     # Given: a lock that has run out
-    for _ in range(threshold):
-        fail(throttle, DEMO.username, clock())
+    fail_times(throttle, threshold, clock)
     # When
     admitted = throttle.admit(DEMO.username, clock.advance(1))
     # Then
@@ -174,8 +173,7 @@ def test_past_the_threshold_the_attempt_after_a_lock_is_admitted(throttle, clock
 
 def test_past_the_threshold_a_second_attempt_meanwhile_is_held(throttle, store, clock: FakeClock, threshold):
     # Given: an admitted attempt past the threshold, its check under way
-    for _ in range(threshold):
-        fail(throttle, DEMO.username, clock())
+    fail_times(throttle, threshold, clock)
     admitted_at = clock.advance(1)
     throttle.admit(DEMO.username, admitted_at)
     # When: another attempt arrives meanwhile
@@ -190,8 +188,7 @@ def test_past_the_threshold_a_recorded_failure_ends_the_hold_with_a_doubled_lock
     throttle, store, clock: FakeClock, threshold
 ):
     # Given: an admitted attempt past the threshold, holding the account
-    for _ in range(threshold):
-        fail(throttle, DEMO.username, clock())
+    fail_times(throttle, threshold, clock)
     admitted = throttle.admit(DEMO.username, clock.advance(1))
     # When: it fails
     failed_at = clock.advance(0.2)
@@ -204,8 +201,7 @@ def test_past_the_threshold_a_recorded_failure_ends_the_hold_with_a_doubled_lock
 
 def test_the_threshold_th_attempt_holds_the_account_while_it_is_checked(throttle, clock: FakeClock, threshold):
     # Given: the threshold-th attempt admitted, its check under way
-    for _ in range(threshold - 1):
-        fail(throttle, DEMO.username, clock())
+    fail_times(throttle, threshold - 1, clock)
     in_flight = throttle.admit(DEMO.username, clock())
     assert in_flight.attempt_number == threshold
     # When: another attempt arrives meanwhile
@@ -217,8 +213,7 @@ def test_the_threshold_th_attempt_holds_the_account_while_it_is_checked(throttle
 
 def test_the_threshold_th_attempt_does_not_lock_a_correct_password_for_long(throttle, clock: FakeClock, threshold):
     # Given: the threshold-th attempt admitted
-    for _ in range(threshold - 1):
-        fail(throttle, DEMO.username, clock())
+    fail_times(throttle, threshold - 1, clock)
     throttle.admit(DEMO.username, clock())
     # When: its password was right
     throttle.record_success(DEMO.username)
@@ -230,8 +225,7 @@ def test_a_failure_recorded_after_a_success_cleared_the_count_writes_nothing(
     throttle, store, clock: FakeClock, threshold
 ):
     # Given: an attempt admitted, then a success clearing the count
-    for _ in range(threshold - 1):
-        fail(throttle, DEMO.username, clock())
+    fail_times(throttle, threshold - 1, clock)
     late = throttle.admit(DEMO.username, clock())
     throttle.record_success(DEMO.username)
     # When: the admitted attempt's failure is recorded late
@@ -242,8 +236,7 @@ def test_a_failure_recorded_after_a_success_cleared_the_count_writes_nothing(
 
 def test_a_count_left_quiet_for_the_window_is_forgotten(throttle, store, clock: FakeClock, threshold):
     # Given
-    for _ in range(threshold - 1):
-        fail(throttle, DEMO.username, clock())
+    fail_times(throttle, threshold - 1, clock)
     # When: nothing happens for the quiet window
     later = clock.advance(QUIET_WINDOW_SECONDS + 1)
     # Then

@@ -10,10 +10,10 @@ from livekit.api import TokenVerifier
 
 from livekit_auth import config, messages
 from livekit_auth.tokens import LiveKitCredentials
-from tests.support.handler import call_handler, login_event
+from tests.support.handler import call_handler
 from tools.ci.make_events import EVENTS
-from tools.local.api_gateway import proxy_event
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, INACTIVE, NO_CHANNELS, NO_DATA, VIEWER
+from tools.local.events import login_event, proxy_event
 from tools.local.fake_aws import API_KEY, API_SECRET, CREDENTIALS_PARAMETER, LIVEKIT_URL
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -181,7 +181,7 @@ def test_500_when_the_ssm_parameters_are_missing(invoke):
 
 
 def test_500_when_the_deployed_secret_is_shorter_than_32_bytes(invoke, monkeypatch):
-    monkeypatch.setenv("LOCAL_MODE", "false")  # as deployed: the template never sets it
+    monkeypatch.setenv("LOCAL_MODE", "false")  # as deployed: only sam local's condition sets it
     monkeypatch.setenv("BCRYPT_ROUNDS", str(config.BCRYPT_ROUNDS.low))
     short = LiveKitCredentials(API_KEY, "short").parameter_value()
     boto3.client("ssm").put_parameter(Name=CREDENTIALS_PARAMETER, Value=short, Type="SecureString", Overwrite=True)

@@ -21,9 +21,10 @@ import pytest
 
 from livekit_auth.config import Settings
 from livekit_authctl.storage.admin import AdminStore
-from tests.support.handler import Answer, login_event, new_container
+from tests.support.handler import Answer, new_container
 from tests.support.logs import capture_function_output, output_lines
 from tools.local import demo_data
+from tools.local.events import login_event
 from tools.local.fake_aws import API_SECRET, CREDENTIALS_PARAMETER
 
 BCRYPT_HASH = re.compile(r"\$2[abxy]?\$")

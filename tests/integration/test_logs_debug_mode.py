@@ -91,11 +91,11 @@ def main(report_path: str) -> None:
 def use_every_session_route() -> tuple[set[str], set[int]]:
     """A login opening a session, then the token, refresh and logout routes with its Bearer token (their
     headers and bodies are what debug mode would print); the secrets involved and the statuses seen."""
+    from livekit_auth.routes import LOGOUT, REFRESH, TOKEN
     from livekit_auth.sessions import token_hash
-    from tests.support.handler import call_handler, login_event
-    from tests.support.sessions import session_event
-    from tools.local.api_gateway import LOGOUT_RESOURCE, REFRESH_RESOURCE, TOKEN_RESOURCE
+    from tests.support.handler import call_handler
     from tools.local.demo_data import DEMO, DEMO_PASSWORD
+    from tools.local.events import login_event, session_event
 
     secrets: set[str] = set()
     statuses: set[int] = set()
@@ -115,10 +115,10 @@ def use_every_session_route() -> tuple[set[str], set[int]]:
     session = remembered(opened["session"]["token"])
     for channel in opened["tokens"].values():
         remembered(channel["token"])
-    remembered(send(session_event(TOKEN_RESOURCE, session, {"room_name": "channel-7654321"}), 201)["participant_token"])
-    renewed = remembered(send(session_event(REFRESH_RESOURCE, session, raw=""), 200)["token"])
-    send(session_event(TOKEN_RESOURCE, renewed.split(".")[0] + ".not-the-secret", {}), 401)
-    send(session_event(LOGOUT_RESOURCE, renewed), 204)
+    remembered(send(session_event(TOKEN, session, {"room_name": "channel-7654321"}), 201)["participant_token"])
+    renewed = remembered(send(session_event(REFRESH, session, raw=""), 200)["token"])
+    send(session_event(TOKEN, renewed.split(".")[0] + ".not-the-secret", {}), 401)
+    send(session_event(LOGOUT, renewed), 204)
     return secrets, statuses
 
 

@@ -60,6 +60,18 @@ def first_writes_race(one_request_at_a_time_in_the_emulator: None) -> Iterator[N
     services.dynamodb.meta.events.unregister("before-call.dynamodb.UpdateItem", unique_id="race-first-writes")
 
 
+@pytest.fixture
+def locked_by_a_burst(
+    demo_users: dict[str, str],
+    one_request_at_a_time_in_the_emulator: None,
+    handler_clock: FakeClock,
+    bcrypt_checks: BcryptCounter,
+) -> str:
+    """The demo user, locked by one parallel burst of guesses (bcrypt counted from before it)."""
+    guess_in_parallel(demo_data.DEMO.username)
+    return demo_data.DEMO.username
+
+
 def guess_in_parallel(username: str) -> list[Answer]:
     """GUESSERS wrong passwords for one account, released together."""
     start = threading.Barrier(GUESSERS, timeout=30)
@@ -70,6 +82,15 @@ def guess_in_parallel(username: str) -> list[Answer]:
 
     with ThreadPoolExecutor(max_workers=GUESSERS, thread_name_prefix="guesser") as pool:
         return list(pool.map(guess_together, range(GUESSERS)))
+
+
+def bursts_after_locks(
+    clock: FakeClock, username: str, locks: tuple[int, ...] = (1, 2, 4)
+) -> Iterator[tuple[int, list[Answer]]]:
+    """For each lock in turn (a locked account's doubling locks): wait it out, then a parallel burst."""
+    for lock_seconds in locks:
+        clock.advance(lock_seconds)
+        yield lock_seconds, guess_in_parallel(username)
 
 
 def assert_locked(answer: Answer) -> None:
@@ -100,20 +121,14 @@ def test_parallel_guesses_reach_bcrypt_at_most_threshold_times(
             assert_locked(answer)
 
 
-@pytest.mark.usefixtures("demo_users", "one_request_at_a_time_in_the_emulator")
 def test_after_each_lock_one_parallel_guess_is_admitted_and_the_lock_doubles(
-    handler_clock: FakeClock, bcrypt_checks: BcryptCounter, settings: Settings
+    locked_by_a_burst: str, handler_clock: FakeClock, bcrypt_checks: BcryptCounter, settings: Settings
 ) -> None:
     threshold = settings.lockout_threshold
-    username = demo_data.DEMO.username
-    # Given: the account locked by a parallel burst
-    guess_in_parallel(username)
+    username = locked_by_a_burst
     assert bcrypt_checks.count == threshold
-
-    for past_threshold, lock_seconds in enumerate((1, 2, 4), start=1):  # each failure doubles the lock
-        # When: the lock runs out and another burst arrives
-        handler_clock.advance(lock_seconds)
-        answers = guess_in_parallel(username)
+    # When: each lock runs out and another burst arrives (each failure doubles the lock)
+    for past_threshold, (lock_seconds, answers) in enumerate(bursts_after_locks(handler_clock, username), start=1):
         # Then: one guess reaches bcrypt, and the next lock is twice as long
         assert statuses(answers) == {401: 1, 429: GUESSERS - 1}
         assert bcrypt_checks.count == threshold + past_threshold
@@ -122,17 +137,13 @@ def test_after_each_lock_one_parallel_guess_is_admitted_and_the_lock_doubles(
         assert int(locked.headers["Retry-After"]) == 2 * lock_seconds
 
 
-@pytest.mark.usefixtures("demo_users", "one_request_at_a_time_in_the_emulator")
 def test_a_success_after_the_locks_resets_the_count_for_parallel_guessers(
-    handler_clock: FakeClock, store: AdminStore, settings: Settings
+    locked_by_a_burst: str, handler_clock: FakeClock, store: AdminStore, settings: Settings
 ) -> None:
     threshold = settings.lockout_threshold
-    username = demo_data.DEMO.username
-    # Given: locked by a burst, then three more admitted failures (locks of 1, 2 and 4 s, then 8 s)
-    guess_in_parallel(username)
-    for lock_seconds in (1, 2, 4):
-        handler_clock.advance(lock_seconds)
-        guess_in_parallel(username)
+    username = locked_by_a_burst
+    # Given: three more admitted failures after the burst's lock (locks of 1, 2 and 4 s, then 8 s)
+    list(bursts_after_locks(handler_clock, username))
     # When: the last lock runs out and the right password comes
     handler_clock.advance(8)
     assert good_login(username).status == 200

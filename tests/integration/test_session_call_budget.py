@@ -12,11 +12,12 @@ from aws_lambda_powertools.utilities import parameters
 
 import services
 from livekit_auth import credentials
+from livekit_auth.routes import TOKEN
 from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS
 from tests.support.sessions import fetch_token, log_out_session, open_session, refresh_session
 from tools.ci.cfn_template import load_template
-from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
 from tools.local.demo_data import DEMO
+from tools.local.events import proxy_event
 
 CALL_SECONDS = 0.05  # each AWS call is slowed this much, so calls in a row cannot pass for overlapping ones
 
@@ -117,7 +118,7 @@ def test_an_unknown_session_costs_one_read(invoke, handler_clock, aws_calls):
 
 
 def test_no_bearer_token_costs_nothing(invoke, handler_clock, aws_calls):
-    answer = invoke(proxy_event("POST", TOKEN_RESOURCE + "/", resource=TOKEN_RESOURCE, headers={}, body=""))
+    answer = invoke(proxy_event("POST", TOKEN.path + "/", resource=TOKEN.path, headers={}, body=""))
     assert answer.status == 401
     assert aws_calls.total() == 0
 

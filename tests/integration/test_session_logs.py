@@ -13,16 +13,16 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 from livekit_auth import credentials
+from livekit_auth.routes import LOGOUT, REFRESH, TOKEN, Route
 from livekit_auth.sessions import ROTATION_GRACE_SECONDS, token_hash
 from tests.support.clock import FakeClock
-from tests.support.handler import login_event
 from tests.support.logs import capture_function_output, output_lines
-from tests.support.sessions import real_time_clock, session_event
-from tools.local.api_gateway import LOGOUT_RESOURCE, REFRESH_RESOURCE, TOKEN_RESOURCE
+from tests.support.sessions import real_time_clock
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, DEMO_SESSION_TOKENS
+from tools.local.events import login_event, session_event
 from tools.local.fake_aws import API_SECRET, CREDENTIALS_PARAMETER
 
-MESSAGES = {TOKEN_RESOURCE: "token request", REFRESH_RESOURCE: "session refresh", LOGOUT_RESOURCE: "session logout"}
+MESSAGES = {TOKEN: "token request", REFRESH: "session refresh", LOGOUT: "session logout"}
 
 
 @pytest.fixture
@@ -58,14 +58,14 @@ class Requests:
         event = login_event({"username": DEMO.username, "password": DEMO_PASSWORD, **extra}, request_id=_id())
         return self._send(event, "login attempt", status)
 
-    def call(self, resource: str, token: str | None, status: int, body: str = "{}", scheme: str = "Bearer"):
+    def call(self, route: Route, token: str | None, status: int, body: str = "{}", scheme: str = "Bearer"):
         headers = {}
         if token is not None:
             self.remember(token)
             headers["Authorization"] = f"{scheme} {token}"
             self.secrets.add(headers["Authorization"])
-        event = session_event(resource, raw=body, headers=headers, request_id=_id())
-        return self._send(event, MESSAGES[resource], status)
+        event = session_event(route, raw=body, headers=headers, request_id=_id())
+        return self._send(event, MESSAGES[route], status)
 
 
 def _id() -> str:
@@ -81,26 +81,26 @@ def requests_made(invoke, handler_clock, monkeypatch, caplog, capsys) -> Request
 
     token = sent.login(session=True, device="phone").body["session"]["token"]
     sent.login(400, session="yes")
-    sent.call(TOKEN_RESOURCE, token, 201)
-    sent.call(TOKEN_RESOURCE, token, 201, body=json.dumps({"room_name": "channel-7654321"}))
-    sent.call(TOKEN_RESOURCE, token, 403, body=json.dumps({"room_name": "channel-1"}))
-    sent.call(TOKEN_RESOURCE, token, 403, body=json.dumps({"participant_identity": "someone"}))
-    sent.call(TOKEN_RESOURCE, token, 400, body=json.dumps({"participant_name": "x"}))
-    sent.call(TOKEN_RESOURCE, None, 401)
-    sent.call(TOKEN_RESOURCE, "Zm9vOmJhcg-basic-credentials", 401, scheme="Basic")
-    sent.call(TOKEN_RESOURCE, "a" * 22 + "." + "b" * 43, 401)
-    sent.call(TOKEN_RESOURCE, token.split(".")[0] + ".not-the-secret", 401)
-    renewed = sent.call(REFRESH_RESOURCE, token, 200).body["token"]
+    sent.call(TOKEN, token, 201)
+    sent.call(TOKEN, token, 201, body=json.dumps({"room_name": "channel-7654321"}))
+    sent.call(TOKEN, token, 403, body=json.dumps({"room_name": "channel-1"}))
+    sent.call(TOKEN, token, 403, body=json.dumps({"participant_identity": "someone"}))
+    sent.call(TOKEN, token, 400, body=json.dumps({"participant_name": "x"}))
+    sent.call(TOKEN, None, 401)
+    sent.call(TOKEN, "Zm9vOmJhcg-basic-credentials", 401, scheme="Basic")
+    sent.call(TOKEN, "a" * 22 + "." + "b" * 43, 401)
+    sent.call(TOKEN, token.split(".")[0] + ".not-the-secret", 401)
+    renewed = sent.call(REFRESH, token, 200).body["token"]
     handler_clock.advance(ROTATION_GRACE_SECONDS + 1)
-    sent.call(TOKEN_RESOURCE, token, 401)  # late reuse: the family is revoked
-    sent.call(TOKEN_RESOURCE, renewed, 401)
-    sent.call(LOGOUT_RESOURCE, DEMO_SESSION_TOKENS["logout"], 204)
-    sent.call(LOGOUT_RESOURCE, DEMO_SESSION_TOKENS["logout"], 401)
+    sent.call(TOKEN, token, 401)  # late reuse: the family is revoked
+    sent.call(TOKEN, renewed, 401)
+    sent.call(LOGOUT, DEMO_SESSION_TOKENS["logout"], 204)
+    sent.call(LOGOUT, DEMO_SESSION_TOKENS["logout"], 401)
     # A server error on the token route: the LiveKit secret is gone from SSM.
     boto3.client("ssm").delete_parameter(Name=CREDENTIALS_PARAMETER)
     credentials.ssm_provider.clear_cache()
     parameters.clear_caches()
-    sent.call(TOKEN_RESOURCE, DEMO_SESSION_TOKENS["token"], 500)
+    sent.call(TOKEN, DEMO_SESSION_TOKENS["token"], 500)
     return sent
 
 

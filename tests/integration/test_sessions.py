@@ -14,23 +14,25 @@ import re
 import pytest
 from livekit.api import TokenVerifier
 
-import app
+from client_errors import CLIENT_ERRORS
 from livekit_auth import messages, passwords
 from livekit_auth.config import SESSION_IDLE, SESSION_MAX_AGE, TOKEN_ENDPOINT_TTL
+from livekit_auth.routes import TOKEN
 from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS, TOKEN_PATTERN, token_hash
 from tests.support.clock import FakeClock
 from tests.support.handler import Answer, run_on_clock
+from tests.support.logins import lock_out
 from tests.support.sessions import (
     assert_session_refused,
     fetch_token,
+    live_token_hashes,
     log_out_session,
     open_session,
     real_time_clock,
     refresh_session,
-    session_event,
 )
-from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
 from tools.local.demo_data import DEMO, PRIVATE_CHANNEL, PUBLIC_CHANNEL, VIEWER
+from tools.local.events import proxy_event, session_event
 from tools.local.fake_aws import API_KEY, API_SECRET, LIVEKIT_URL
 
 GUIDE_KEYS = {"success", "user_id", "username", "channels", "tokens", "server_url"}
@@ -163,11 +165,11 @@ def test_the_ttl_follows_its_setting(invoke, handler_clock, monkeypatch):
 @pytest.mark.parametrize(
     "event",
     [
-        lambda token: session_event(TOKEN_RESOURCE, token, {}),
-        lambda token: session_event(TOKEN_RESOURCE, token, raw=""),
-        lambda token: session_event(TOKEN_RESOURCE, token, raw=None, headers={"Content-Type": ""}),
+        lambda token: session_event(TOKEN, token, {}),
+        lambda token: session_event(TOKEN, token, raw=""),
+        lambda token: session_event(TOKEN, token, raw=None, headers={"Content-Type": ""}),
         lambda token: proxy_event(
-            "POST", TOKEN_RESOURCE, resource=TOKEN_RESOURCE, headers={"authorization": f"bearer {token}"}
+            "POST", TOKEN.path, resource=TOKEN.path, headers={"authorization": f"bearer {token}"}
         ),
     ],
     ids=["empty-object", "empty-body", "no-body-no-type", "no-slash-lower-case-header"],
@@ -226,11 +228,26 @@ def test_a_room_of_another_users_channel_is_a_403(invoke, handler_clock):
 
 
 @pytest.mark.parametrize("device", ["phone", "tab-2", "A_b-9", "d" * 64])
-def test_user_id_and_a_device_is_an_identity_of_its_own(invoke, handler_clock, demo_users, device):
+def test_user_id_and_the_sessions_device_is_an_identity_of_its_own(invoke, handler_clock, demo_users, device):
     identity = f"{demo_users[DEMO.username]}:{device}"
-    answer = fetch_token(open_session(), {"participant_identity": identity})
+    answer = fetch_token(open_session(device=device), {"participant_identity": identity})
     assert answer.status == 201
     assert claims(answer).identity == identity
+
+
+@pytest.mark.parametrize(
+    ("session_device", "requested_device"),
+    [("phone", "laptop"), ("phone", "Phone"), (None, "phone"), ("Pixel 8", "Pixel 8"), ("Pixel 8", "Pixel_8")],
+    ids=["another-device", "case-differs", "session-without-device", "label-not-an-identity", "look-alike"],
+)
+def test_a_device_other_than_the_sessions_is_a_403(invoke, handler_clock, demo_users, session_device, requested_device):
+    """Issue 18, nit: the device part of an identity is the session's own device, so a session cannot speak
+    as (or kick out) the same user's other devices; ending one device's session ends that identity's tokens."""
+    extra = {} if session_device is None else {"device": session_device}
+    token = open_session(**extra)
+    answer = fetch_token(token, {"participant_identity": f"{demo_users[DEMO.username]}:{requested_device}"})
+    assert (answer.status, answer.body) == (403, {"error": messages.IDENTITY_NOT_ALLOWED})
+    assert claims(fetch_token(token)).identity == demo_users[DEMO.username]  # the bare user id still works
 
 
 @pytest.mark.parametrize("requested", [None, "", "{uid}"], ids=["null", "empty", "the-bare-user-id"])
@@ -301,7 +318,7 @@ def test_wrong_types_are_a_400(invoke, handler_clock, body):
     ids=["none", "empty", "no-token", "basic"],
 )
 def test_no_bearer_token_is_a_401_with_a_challenge(invoke, handler_clock, headers):
-    assert_session_refused(invoke(session_event(TOKEN_RESOURCE, None, {}, headers=headers)))
+    assert_session_refused(invoke(session_event(TOKEN, None, {}, headers=headers)))
 
 
 @pytest.mark.parametrize(
@@ -311,7 +328,7 @@ def test_no_bearer_token_is_a_401_with_a_challenge(invoke, handler_clock, header
 )
 @pytest.mark.parametrize("token", [None, "a" * 22 + "." + "b" * 43], ids=["no-token", "unknown-token"])
 def test_without_a_session_a_bad_body_is_still_the_401(invoke, handler_clock, raw, content_type, token):
-    event = session_event(TOKEN_RESOURCE, token, raw=raw, headers={"Content-Type": content_type})
+    event = session_event(TOKEN, token, raw=raw, headers={"Content-Type": content_type})
     assert_session_refused(invoke(event))
 
 
@@ -408,16 +425,49 @@ def test_the_old_token_works_for_the_grace_window_then_revokes_the_whole_session
     assert_session_refused(refresh_session(new))
 
 
-def test_two_tabs_refreshing_at_once_both_keep_working(invoke, handler_clock):
-    # Given: a session
+def test_a_refresh_replayed_within_the_grace_answers_the_same_successor(invoke, handler_clock, store):
+    """Issue 18, M1: a client that lost the refresh's answer (or a second tab) presents the old token again; it
+    gets the successor already issued, never a second one, so the session stays one chain."""
+    # Given: a session refreshed once
     old = open_session()
-    # When: two tabs refresh it with the same token
-    first, second = refresh_session(old), refresh_session(old)
-    # Then: both get tokens that work after the grace window
+    first = refresh_session(old)
+    # When: the old token asks again, at the last second of its grace window
+    handler_clock.advance(ROTATION_GRACE_SECONDS)
+    second = refresh_session(old)
+    # Then: the same answer, and the session has one live token: that successor
     assert first.status == second.status == 200
-    handler_clock.advance(ROTATION_GRACE_SECONDS + 60)
+    assert second.body == first.body
+    assert live_token_hashes(store, old) == [token_hash(first.body["token"])]
+    handler_clock.advance(60)
     assert fetch_token(first.body["token"]).status == 201
-    assert fetch_token(second.body["token"]).status == 201
+
+
+def test_the_successor_kept_for_a_replay_is_sealed_under_the_old_token(invoke, handler_clock, store):
+    """What the old token's item keeps to answer a replay opens only with the old token: the table still holds
+    nothing a client could present."""
+    old = open_session()
+    new = refresh_session(old).body["token"]
+    stored = json.dumps(store.client.scan(TableName=store.tables.sessions)["Items"])
+    assert new not in stored
+    assert new.split(".", 1)[1] not in stored
+    secret = base64.urlsafe_b64decode(new.split(".", 1)[1] + "=")
+    assert secret.hex() not in stored
+    assert base64.b64encode(secret).decode() not in stored  # nor as DynamoDB's binary type would show it
+
+
+def test_a_rotated_token_without_a_successor_to_answer_is_refused_not_rotated_again(invoke, handler_clock, store):
+    """A token item rotated before successors were kept (or whose seal does not open) gets no second successor."""
+    # Given: a session whose token is marked rotated with no successor kept
+    token = open_session()
+    store.client.update_item(
+        TableName=store.tables.sessions,
+        Key={"pk": {"S": token.split(".", 1)[0]}, "sk": {"S": f"TOKEN#{token_hash(token)}"}},
+        UpdateExpression="SET rotated_at = :now",
+        ExpressionAttributeValues={":now": {"N": str(int(handler_clock()))}},
+    )
+    # When / Then: its refresh within the grace is refused, and nothing was minted
+    assert_session_refused(refresh_session(token))
+    assert live_token_hashes(store, token) == []
 
 
 def test_late_reuse_on_refresh_also_revokes(invoke, handler_clock):
@@ -524,8 +574,7 @@ def test_last_use_is_written_at_most_once_an_hour(invoke, handler_clock, aws_cal
 def test_a_locked_account_keeps_its_sessions(good_login, guess, handler_clock, settings):
     # Given: a session, then the account locked by wrong passwords
     token = open_session()
-    for _ in range(settings.lockout_threshold):
-        assert guess(DEMO.username).status == 401
+    assert {answer.status for answer in lock_out(DEMO.username, settings.lockout_threshold)} == {401}
     assert good_login(DEMO.username).status == 429
     # When / Then: the session still gets tokens and refreshes
     assert fetch_token(token).status == 201
@@ -543,7 +592,7 @@ def test_a_token_call_never_runs_bcrypt(invoke, handler_clock, monkeypatch):
 
 
 def test_the_session_rows_challenge_for_a_bearer_token():
-    session_rows = {error: row for error, row in app.REFUSALS.items() if error.__name__.startswith("Session")}
+    session_rows = {error: row for error, row in CLIENT_ERRORS.items() if error.__name__.startswith("Session")}
     assert len(session_rows) == 4
     for error, row in session_rows.items():
         assert (row.status, row.headers(error())) == (401, {"WWW-Authenticate": "Bearer"})

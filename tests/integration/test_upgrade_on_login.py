@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from livekit_auth import password_upgrades
 from livekit_auth.storage.records import Membership
 from livekit_auth.storage.upgrades import HashUpgrades
-from tests.support.logins import attempt_login, guess
+from tests.support.logins import attempt_login, lock_out
 from tests.support.logs import capture_function_output, log_records
 from tests.support.transfer import native_bcrypt, pbkdf2
 from tools.local.demo_data import PUBLIC_CHANNEL
@@ -124,8 +124,7 @@ def test_a_current_hash_is_left_alone(store, settings, monkeypatch, capsys):
 def test_passwd_after_an_upgrade_replaces_it_and_lifts_the_lockout(legacy_user, authctl_without_demo, store, settings):
     # Given: the user was upgraded on login, then locked out by wrong guesses
     assert attempt_login(USER, OLD_PASSWORD).status == 200
-    for _ in range(settings.lockout_threshold):
-        guess(USER)
+    lock_out(USER, settings.lockout_threshold)
     assert store.get_attempts(USER) is not None
 
     # When

@@ -86,3 +86,28 @@ def resources_deployed(**overrides: str) -> dict[str, dict[str, Any]]:
 
 def of_type(resources: dict[str, dict[str, Any]], resource_type: str) -> dict[str, dict[str, Any]]:
     return {logical_id: r for logical_id, r in resources.items() if r["Type"] == resource_type}
+
+
+def _resolved(value: Any, values: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """`value` with every Fn::If decided for these parameters; AWS::NoValue entries dropped, as CloudFormation does."""
+    if isinstance(value, list):
+        items = [_resolved(item, values, conditions) for item in value]
+        return [item for item in items if item != _NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Fn::If"}:
+        condition, when_true, when_false = value["Fn::If"]
+        holds = _condition(conditions[condition], values, conditions)
+        return _resolved(when_true if holds else when_false, values, conditions)
+    items = {key: _resolved(item, values, conditions) for key, item in value.items()}
+    return {key: item for key, item in items.items() if item != _NO_VALUE}
+
+
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def deployed_properties(logical_id: str, **overrides: str) -> dict[str, Any]:
+    """One resource's properties in the expanded template, with its conditions decided for these parameters."""
+    template = expanded(**overrides)
+    values = parameters(**overrides)
+    return _resolved(template["Resources"][logical_id]["Properties"], values, template.get("Conditions", {}))

@@ -18,7 +18,7 @@ from livekit_auth.config import Settings
 from livekit_auth.login import LoginService
 from livekit_auth.sessions import SessionService
 from tests.support.settings import function_settings
-from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, LocalContext, proxy_event
+from tools.local.events import LocalContext
 
 
 @dataclass
@@ -36,13 +36,6 @@ def call_handler(event: dict[str, Any]) -> Answer:
     headers.update(result.get("headers") or {})
     body = json.loads(result["body"]) if result.get("body") else None
     return Answer(result["statusCode"], headers, body, result)
-
-
-def login_event(body: Any = None, *, raw: str | None = None, headers: dict[str, str] | None = None, **kw: Any) -> dict:
-    """A POST to the login route: `body` as JSON, or `raw` text as it is; `kw` as for apigw.proxy_event."""
-    text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
-    headers = {"Content-Type": "application/json", **(headers or {})}
-    return proxy_event("POST", LOGIN_PATH, resource=LOGIN_RESOURCE, headers=headers, body=text, **kw)
 
 
 def new_container() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.handler import Answer, call_handler, login_event
+from tests.support.handler import Answer, call_handler
 from tools.local.demo_data import DEMO_PASSWORD
+from tools.local.events import login_event
 
 WRONG_PASSWORD = "not-the-password"
 
@@ -23,3 +24,8 @@ def good_login(username: str, *, headers: dict[str, str] | None = None, **extra:
 def guess(username: str, password: str = WRONG_PASSWORD, *, headers: dict[str, str] | None = None) -> Answer:
     """A login with a wrong password: one failed attempt towards the lockout."""
     return attempt_login(username, password, headers=headers)
+
+
+def lock_out(username: str, threshold: int) -> list[Answer]:
+    """As many wrong passwords in a row as the lockout threshold: the account is locked after the last."""
+    return [guess(username) for _ in range(threshold)]

@@ -1,18 +1,18 @@
-"""What the session tests send and expect: the session routes' events, a session opened by the demo
+"""What the session tests send and expect: calls of the session routes, a session opened by the demo
 password, the 401 every refused session gets, and a clock LiveKit's token verifier agrees with."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from livekit_auth import messages
+from livekit_auth.routes import LOGOUT, REFRESH, TOKEN
 from tests.support.clock import FakeClock
 from tests.support.handler import Answer, call_handler
 from tests.support.logins import good_login
-from tools.local.api_gateway import LOGOUT_RESOURCE, REFRESH_RESOURCE, TOKEN_RESOURCE, proxy_event
 from tools.local.demo_data import DEMO
+from tools.local.events import session_event
 
 
 def real_time_clock() -> FakeClock:
@@ -20,27 +20,9 @@ def real_time_clock() -> FakeClock:
     return FakeClock(float(int(time.time())))
 
 
-def session_event(
-    resource: str,
-    token: str | None = None,
-    body: Any = None,
-    *,
-    raw: str | None = None,
-    headers: dict[str, str] | None = None,
-    request_id: str | None = None,
-) -> dict[str, Any]:
-    """A POST to a session route with the trailing slash, as clients send it: `body` as JSON or `raw` as it is,
-    `Authorization: Bearer <token>` when a token is given."""
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if token is not None:
-        all_headers["Authorization"] = f"Bearer {token}"
-    text = raw if raw is not None else (None if body is None else json.dumps(body))
-    return proxy_event("POST", resource + "/", resource=resource, headers=all_headers, body=text, request_id=request_id)
-
-
 def fetch_token(token: str | None, body: Any = None, **kwargs: Any) -> Answer:
     """A call of the token endpoint; `{}` unless a body is given."""
-    return call_handler(session_event(TOKEN_RESOURCE, token, {} if body is None else body, **kwargs))
+    return call_handler(session_event(TOKEN, token, {} if body is None else body, **kwargs))
 
 
 def open_session(username: str = DEMO.username, **extra: Any) -> str:
@@ -58,9 +40,20 @@ def assert_session_refused(answer: Answer) -> None:
 
 def refresh_session(token: str) -> Answer:
     """A call of the refresh route with `token` as Bearer (and an empty body, as clients send it)."""
-    return call_handler(session_event(REFRESH_RESOURCE, token, raw=""))
+    return call_handler(session_event(REFRESH, token, raw=""))
 
 
 def log_out_session(token: str) -> Answer:
     """A call of the logout route with `token` as Bearer."""
-    return call_handler(session_event(LOGOUT_RESOURCE, token))
+    return call_handler(session_event(LOGOUT, token))
+
+
+def live_token_hashes(store: Any, token: str) -> list[str]:
+    """The hashes of the session's token items that no refresh has rotated out: one per live chain."""
+    items = store.client.query(
+        TableName=store.tables.sessions,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :token)",
+        ExpressionAttributeValues={":pk": {"S": token.split(".", 1)[0]}, ":token": {"S": "TOKEN#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return [item["sk"]["S"].removeprefix("TOKEN#") for item in items if "rotated_at" not in item]

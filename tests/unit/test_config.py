@@ -3,7 +3,7 @@ import pytest
 from livekit_auth import config
 from livekit_auth.config import INT_SETTINGS, IntSetting, allowed_origins, load_settings, require_function_settings
 from livekit_auth.errors import ConfigurationError
-from tools.ci.cfn_template import TABLE_ENV, load_template
+from tools.ci.cfn_template import LOCAL_CONDITION, TABLE_ENV, function_environment, load_template
 
 TEMPLATE = load_template()
 
@@ -25,9 +25,11 @@ def test_each_setting_reaches_the_function_from_its_parameter(setting: IntSettin
     assert variables[setting.variable] == {"Ref": setting.parameter}
 
 
-def test_the_template_never_turns_local_mode_on():
+def test_the_template_turns_local_mode_on_only_under_sam_local():
+    """Only the local-only condition sets it (tests/unit/test_expanded_template.py: a deploy has none)."""
     variables = TEMPLATE["Resources"]["AuthClientFunction"]["Properties"]["Environment"]["Variables"]
-    assert "LOCAL_MODE" not in variables
+    assert variables["LOCAL_MODE"] == {"Fn::If": [LOCAL_CONDITION, "true", {"Ref": "AWS::NoValue"}]}
+    assert "LOCAL_MODE" not in function_environment()
 
 
 @pytest.mark.parametrize("setting", INT_SETTINGS, ids=lambda setting: setting.variable)

@@ -2,8 +2,17 @@
 
 import pytest
 
-from tests.support.expanded_template import expanded, of_type, resources_deployed
-from tools.ci.cfn_template import TABLE_ENV, api_routes, function_environment, load_template
+from tests.support.expanded_template import deployed_properties, expanded, of_type, resources_deployed
+from tools.ci.cfn_template import (
+    TABLE_ENV,
+    api_routes,
+    function_environment,
+    function_properties,
+    load_template,
+    local_only_variables,
+    resources_of_type,
+)
+from tools.ci.rehearsal_deploy import deploy_settings, parameter_overrides
 
 WAF_ON = {"EnableWaf": "true"}
 
@@ -103,7 +112,9 @@ def test_a_spike_of_locked_or_refused_logins_raises_an_alarm_at_a_parameter_thre
     environment = function_environment()
     assert (alarm["Namespace"], alarm["MetricName"]) == (environment["POWERTOOLS_METRICS_NAMESPACE"], metric)
     assert alarm["Dimensions"] == [{"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}]
-    assert alarm["Dimensions"] == server_errors["Dimensions"]
+    assert all(
+        query["MetricStat"]["Metric"]["Dimensions"] == alarm["Dimensions"] for query in server_errors["Metrics"][1:]
+    )
     assert alarm["Statistic"] == "Sum"
     assert alarm["Threshold"] == {"Ref": threshold_parameter}
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -156,3 +167,45 @@ def test_the_functions_role_adds_only_logs_and_tracing_to_the_templates_own_stat
     written = load_template()["Resources"]["AuthClientFunction"]["Properties"]["Policies"][0]["Statement"]
     deployed = [statement for policy in properties["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
     assert [statement["Sid"] for statement in deployed] == [statement["Sid"] for statement in written]
+
+
+def test_the_deployed_function_keeps_its_layer_tracing_architecture_log_group_and_alarms():
+    """What moto cannot show in the deploy rehearsal, checked where CloudFormation receives it."""
+    resources = expanded()["Resources"]
+    function = resources["AuthClientFunction"]["Properties"]
+    declared = function_properties()
+    (layer,) = function["Layers"]
+    assert resources[layer["Ref"]]["Type"] == "AWS::Lambda::LayerVersion"
+    assert function["TracingConfig"] == {"Mode": declared["Tracing"]}
+    assert function["Architectures"] == declared["Architectures"]
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": "AuthClientFunctionLogGroup"}
+    alarms = sorted(name for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm")
+    assert alarms == resources_of_type("AWS::CloudWatch::Alarm")
+
+
+SAMCONFIG_ENVIRONMENTS = ("default", "staging", "prod")
+LOCAL_ONLY = {"AWS_ENDPOINT_URL", "LOCAL_MODE"}
+
+
+@pytest.mark.parametrize("config_env", SAMCONFIG_ENVIRONMENTS)
+def test_a_deployed_function_has_no_endpoint_override_no_local_mode_and_its_own_timeout(config_env):
+    """The local-only parameter LocalEndpointUrl (sam local) stays empty in every samconfig environment, so the
+    deployed function can neither be pointed elsewhere nor relax a check, and keeps the deployed timeout."""
+    overrides = parameter_overrides(deploy_settings(config_env))
+    assert "LocalEndpointUrl" not in overrides
+    function = deployed_properties("AuthClientFunction", **overrides)
+
+    assert not LOCAL_ONLY & set(function["Environment"]["Variables"])
+    assert function["Timeout"] == function_properties()["Timeout"] == 20
+
+
+def test_only_the_local_parameter_gives_the_function_the_emulators_endpoint_local_mode_and_a_longer_timeout():
+    function = deployed_properties("AuthClientFunction", LocalEndpointUrl="http://172.17.0.1:5000")
+
+    variables = function["Environment"]["Variables"]
+    assert {name: variables[name] for name in LOCAL_ONLY} == {
+        "AWS_ENDPOINT_URL": {"Ref": "LocalEndpointUrl"},
+        "LOCAL_MODE": "true",
+    }
+    assert set(local_only_variables()) == LOCAL_ONLY
+    assert function["Timeout"] > function_properties()["Timeout"]

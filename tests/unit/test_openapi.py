@@ -1,8 +1,9 @@
 """docs/openapi.yaml, kept by hand, held equal to the code: routes, refusals, texts, limits, headers, security.
 
-The routes come from the function's resolver and template.yaml's events; the refusals from app.REFUSALS,
-the input models' RequestRejected calls and template.yaml's GatewayResponses; the texts from
-livekit_auth/messages.py. A route, a status or a text the code has and the document lacks fails here.
+The routes come from livekit_auth.routes.ROUTES and template.yaml's events; the refusals from
+client_errors.CLIENT_ERRORS (where an input rejection can happen: the input models' raise sites) and
+template.yaml's GatewayResponses; the texts from livekit_auth/messages.py. A route, a status or a text
+the code has and the document lacks fails here.
 tests/e2e/test_openapi_fuzz.py checks the running service's answers against the same document.
 """
 
@@ -23,8 +24,9 @@ from openapi_spec_validator import validate
 import app
 import inputs
 import session_inputs
-from livekit_auth import browser, messages, sessions
-from livekit_auth.errors import AccountLocked, LoginRefused, SessionMissing
+from client_errors import CLIENT_ERRORS, AnsweredByGateway, UnknownRoute
+from livekit_auth import browser, messages, routes, sessions
+from livekit_auth.errors import AccountLocked, Refused, SessionMissing
 from livekit_auth.passwords import MAX_PASSWORD_BYTES
 from livekit_auth.usernames import MAX_USERNAME_LENGTH
 from tools import REPO_ROOT
@@ -80,11 +82,12 @@ def documents(operation: dict[str, Any], status: str, text: str) -> bool:
 
 
 def code_routes() -> set[tuple[str, str]]:
-    """(method, path) of every route the function registers and template.yaml sends it."""
+    """(method, path) of every route in ROUTES (and its preflight), which the function registers and
+    template.yaml sends it."""
     resolver = {(route.method, route.path) for route in app.app._static_routes + app.app._dynamic_routes}
     template = {(method, path) for method, path, _ in cfn_template.api_routes()}
-    assert resolver == template  # the two must agree before the document can agree with them
-    return resolver
+    assert routes.methods() == resolver == template  # the three must agree before the document can agree
+    return routes.methods()
 
 
 def operation_of(method: str, path: str) -> dict[str, Any]:
@@ -96,19 +99,26 @@ def session_operations() -> list[dict[str, Any]]:
     return [operation for method, _, operation in operations() if method == "POST" and "security" not in operation]
 
 
-def input_refusals(module: Any) -> Iterator[tuple[str, int, str]]:
-    """(function name, status, messages.py text) of each RequestRejected(...) in `module`."""
-    tree = ast.parse(inspect.getsource(module))
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.FunctionDef):
-            continue
-        for call in ast.walk(function):
-            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "RequestRejected":
-                status, text = call.args[0], call.args[1]
-                if isinstance(text, ast.Call):  # messages.X.format(...)
-                    text = text.func.value
-                name = text.attr
-                yield function.name, status.value, getattr(messages, name)
+def input_refusals(module: Any) -> Iterator[tuple[str, type[Refused]]]:
+    """(function name, rejection class) of each `raise <CLIENT_ERRORS row>(...)` in `module`."""
+    for function in ast.walk(ast.parse(inspect.getsource(module))):
+        if isinstance(function, ast.FunctionDef):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                    rejected = getattr(module, getattr(node.exc.func, "id", ""), None)
+                    if rejected in CLIENT_ERRORS:
+                        yield function.name, rejected
+
+
+def sample(refused: type[Refused]) -> Refused:
+    """An instance of a refusal, for the headers its row adds."""
+    return (
+        refused(7)
+        if refused is AccountLocked
+        else refused("field")
+        if refused.__init__ is not Refused.__init__
+        else refused()
+    )
 
 
 def test_the_document_is_valid_openapi_3_1():
@@ -127,10 +137,11 @@ def test_every_documented_route_has_a_success_answer():
         assert any(status.startswith("2") for status in operation["responses"]), f"{method} {path}"
 
 
-def test_every_domain_refusal_is_documented_with_its_status_text_and_headers():
-    for refused, row in app.REFUSALS.items():
-        sample: LoginRefused = refused(7) if refused is AccountLocked else refused()
-        extra_headers = set(row.headers(sample))
+def test_every_client_error_the_function_answers_is_documented_with_its_status_text_and_headers():
+    for refused, row in CLIENT_ERRORS.items():
+        if issubclass(refused, AnsweredByGateway) or refused is UnknownRoute:
+            continue  # the gateway's own answers and the unknown route: the tests below
+        extra_headers = set(row.headers(sample(refused)))
         places = [op for _, _, op in operations() if documents(op, str(row.status), row.message)]
         assert places, f"{refused.__name__}: no operation documents {row.status} {row.message}"
         for operation in places:
@@ -138,7 +149,7 @@ def test_every_domain_refusal_is_documented_with_its_status_text_and_headers():
 
 
 def test_every_session_route_documents_the_401_and_its_bearer_challenge():
-    challenge = app.REFUSALS[SessionMissing]
+    challenge = CLIENT_ERRORS[SessionMissing]
     for operation in session_operations():
         answer = response(operation, str(challenge.status))
         assert challenge.message in error_examples(answer), operation["operationId"]
@@ -152,13 +163,14 @@ def test_every_input_refusal_is_documented_where_it_can_happen():
     assert with_body
     owners = {inputs: "logIn", session_inputs: "fetchToken"}
     for module, operation_id in owners.items():
-        for function, status, text in input_refusals(module):
+        for function, rejected in input_refusals(module):
+            row = CLIENT_ERRORS[rejected]
             if function == "json_object":  # shared by every route that reads a body
                 places = with_body
             else:
                 places = [op for _, _, op in operations() if op.get("operationId", "").startswith(operation_id)]
             for operation in places:
-                assert documents(operation, str(status), text), f"{operation['operationId']}: {status} {text}"
+                assert documents(operation, str(row.status), row.message), f"{operation['operationId']}: {rejected}"
 
 
 def test_the_gateways_own_answers_are_documented_on_every_route():
@@ -203,7 +215,7 @@ def test_every_answer_carries_the_security_and_cors_headers_as_json():
 
 
 def test_the_lockout_answer_documents_retry_after_exposed_to_browsers():
-    lock = app.REFUSALS[AccountLocked]
+    lock = CLIENT_ERRORS[AccountLocked]
     for _, _, operation in operations():
         if operation.get("operationId", "").startswith("logIn"):
             declared = headers(response(operation, str(lock.status)))
@@ -224,9 +236,9 @@ def test_security_none_for_the_login_and_preflights_the_session_token_for_the_re
     assert (scheme["type"], scheme["scheme"]) == ("http", session_inputs.BEARER_SCHEME)
     assert DOCUMENT["security"] == [{"sessionToken": []}]
     for method, path, operation in operations():
-        login_or_preflight = method == "OPTIONS" or path.rstrip("/") == app.LOGIN_PATH
+        login_or_preflight = method == "OPTIONS" or path.rstrip("/") == routes.LOGIN.path
         assert ("security" in operation and operation["security"] == []) == login_or_preflight, f"{method} {path}"
-    assert len(session_operations()) == 2 * len(app.LOG_MESSAGES)
+    assert len(session_operations()) == 2 * (len(routes.ROUTES) - 1)
 
 
 @pytest.mark.parametrize(

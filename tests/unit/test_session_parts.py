@@ -11,10 +11,20 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from inputs import MAX_DEVICE_LENGTH
 from livekit_auth import browser, messages
 from livekit_auth.config import SESSION_IDLE, TOKEN_ENDPOINT_TTL, load_settings
-from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, SECRET_BYTES, TOKEN_PATTERN, new_session_token, token_hash
+from livekit_auth.routes import TOKEN
+from livekit_auth.sessions import (
+    LAST_USE_WRITE_SECONDS,
+    SECRET_BYTES,
+    TOKEN_PATTERN,
+    new_session_token,
+    open_successor,
+    seal_successor,
+    token_hash,
+)
+from livekit_auth.storage.sessions import TokenRecord
 from session_inputs import bearer_token
 from tools.ci.cfn_template import load_template, table_specs
-from tools.local.api_gateway import TOKEN_RESOURCE, proxy_event
+from tools.local.events import proxy_event
 
 ALLOWLIST = ("https://app.example.com",)
 
@@ -31,6 +41,23 @@ def test_only_the_sha256_of_a_token_is_stored():
     assert token_hash("abc.def") == hashlib.sha256(b"abc.def").hexdigest()
 
 
+def test_a_sealed_successor_opens_only_with_the_token_it_was_sealed_under():
+    """What the old token's item keeps for a replayed refresh (issue 18, M1): the old token opens it; another
+    token of the session, a changed seal or a seal without its successor's hash opens nothing."""
+    old, successor, other = (new_session_token("s" * 22) for _ in range(3))
+    sealed = seal_successor(old, successor)
+    kept = TokenRecord(rotated_at=1, successor_hash=token_hash(successor), successor_sealed=sealed)
+    assert open_successor(old, kept) == successor
+    assert successor.split(".", 1)[1] not in sealed
+    assert open_successor(other, kept) is None
+    changed = bytearray(base64.urlsafe_b64decode(sealed + "="))
+    changed[0] ^= 1
+    tampered = base64.urlsafe_b64encode(changed).decode().rstrip("=")
+    assert open_successor(old, TokenRecord(1, token_hash(successor), tampered)) is None
+    assert open_successor(old, TokenRecord(1, None, sealed)) is None
+    assert seal_successor(old, successor) == sealed != seal_successor(other, successor)
+
+
 @pytest.mark.parametrize(
     ("header", "token"),
     [
@@ -45,7 +72,7 @@ def test_only_the_sha256_of_a_token_is_stored():
     ],
 )
 def test_bearer_token(header, token):
-    event = proxy_event("POST", "/api/auth/token/", resource=TOKEN_RESOURCE, headers={"Authorization": header})
+    event = proxy_event("POST", "/api/auth/token/", resource=TOKEN.path, headers={"Authorization": header})
     assert bearer_token(APIGatewayProxyEvent(event)) == token
 
 

@@ -2,6 +2,7 @@
 
 from livekit_auth import aws
 from livekit_auth.storage.attempts import HOLD_SECONDS
+from tools.ci import cfn_template
 from tools.ci.cfn_template import load_template, table_specs
 from tools.local import fake_aws
 
@@ -89,7 +90,7 @@ def test_outputs_name_the_api_url_the_tables_and_the_function():
 def test_the_slowest_login_still_answers_inside_the_function_timeout():
     bcrypt_allowance_seconds = 1.5  # cost 12 at one vCPU is ~0.25 s; leave room for cost 13
     worst = aws.WORST_CASE_CALL_SECONDS * aws.SEQUENTIAL_CALLS_PER_LOGIN + bcrypt_allowance_seconds
-    assert worst < FUNCTION["Properties"]["Timeout"]
+    assert worst < cfn_template.function_properties()["Timeout"]
 
 
 def test_both_login_methods_are_routed_to_the_function():
@@ -103,11 +104,11 @@ def test_both_login_methods_are_routed_to_the_function():
 
 def test_a_held_account_outlasts_any_attempt_that_holds_it():
     """The hold must not run out while its attempt can still be running."""
-    assert FUNCTION["Properties"]["Timeout"] < HOLD_SECONDS
+    assert cfn_template.function_properties()["Timeout"] < HOLD_SECONDS
 
 
 def test_every_variable_the_template_gives_the_function_reaches_the_tests_and_make_run():
     """The emulated runs derive the function's environment from the template: a new variable needs no second edit."""
-    declared = set(FUNCTION["Properties"]["Environment"]["Variables"])
+    declared = set(cfn_template.function_environment())
     derived = fake_aws.function_environment(fake_aws.local_table_names())
     assert declared <= set(derived)

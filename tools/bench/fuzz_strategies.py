@@ -26,13 +26,13 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from livekit_auth.config import table_names
+from livekit_auth.routes import LOGIN
 from livekit_authctl.storage.admin import AdminStore
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
-from tools.local.api_gateway import LOGIN_PATH, LOGIN_RESOURCE, proxy_event
+from tools.local.events import proxy_event
 
-# High enough that the random walk of wrong and right demo passwords rarely locks an account;
-# a 429 is still a valid answer and is checked like any other refusal.
+# High enough that a random walk of wrong and right passwords rarely locks (a 429 is checked like any refusal).
 FUZZ_LOCKOUT_THRESHOLD = 100
 ALLOWED_ORIGIN = "https://app.example.com"
 ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
@@ -186,13 +186,8 @@ class FuzzCase:
         return isinstance(self.document, dict) and self.document.get("password") == demo_data.DEMO_PASSWORD
 
     def event(self) -> dict[str, Any]:
-        event = proxy_event(self.method, self.path, resource=LOGIN_RESOURCE, headers=self.headers, body=self.body)
-        event["isBase64Encoded"] = self.base64_flag
-        return event
-
-
-def _json_text(value: Any, ensure_ascii: bool) -> str:
-    return json.dumps(value, ensure_ascii=ensure_ascii)
+        event = proxy_event(self.method, self.path, resource=LOGIN.path, headers=self.headers, body=self.body)
+        return event | {"isBase64Encoded": self.base64_flag}
 
 
 @st.composite
@@ -207,10 +202,10 @@ def bodies(draw: st.DrawFn) -> tuple[str | None, bool, Any]:
     document: Any = None
     if kind == "login":
         document = draw(login_objects)
-        raw: str | bytes = _json_text(document, draw(st.booleans()))
+        raw: str | bytes = json.dumps(document, ensure_ascii=draw(st.booleans()))
     elif kind == "json":
         document = draw(json_values)
-        raw = _json_text(document, draw(st.booleans()))
+        raw = json.dumps(document, ensure_ascii=draw(st.booleans()))
     elif kind == "text":
         raw = draw(hostile_text)
     elif kind == "bytes":
@@ -238,7 +233,7 @@ def fuzz_cases(draw: st.DrawFn) -> FuzzCase:
         weighted((30, st.just("POST")), (2, st.just("OPTIONS")), (1, st.sampled_from(("GET", "PUT", "DELETE"))))
     )
     path = draw(
-        weighted((30, st.just(LOGIN_PATH)), (1, st.sampled_from(("/api/auth/client", "/api/auth/", "/", "/x"))))
+        weighted((30, st.just(LOGIN.public_path)), (1, st.sampled_from(("/api/auth/client", "/api/auth/", "/", "/x"))))
     )
     body, base64_flag, document = draw(bodies())
     return FuzzCase(method, path, draw(header_sets()), body, base64_flag, document)
@@ -250,7 +245,7 @@ def wrong_password_cases(draw: st.DrawFn) -> FuzzCase:
     document = {"username": draw(demo_usernames), "password": draw(wrong_passwords)}
     headers = {draw(header_names): "application/json"}
     return FuzzCase(
-        "POST", LOGIN_PATH, headers, json.dumps(document, ensure_ascii=draw(st.booleans())), False, document
+        "POST", LOGIN.public_path, headers, json.dumps(document, ensure_ascii=draw(st.booleans())), False, document
     )
 
 
@@ -284,9 +279,8 @@ def violations(case: FuzzCase, status: int, headers: Mapping[str, str], body: An
 
 @contextmanager
 def emulated_function() -> Iterator[dict[str, str]]:
-    """moto with the template's tables, the SSM credentials, the demo users and the function's
-    environment, for as long as the block runs; yields the environment. The caller clears the
-    handler's caches (a new container) once the environment is in place."""
+    """moto with the template's tables, the SSM credentials, the demo users and the function's environment while
+    the block runs; yields the environment. The caller clears the handler's caches once the environment is set."""
     saved = dict(os.environ)
     try:
         fake_aws.use_fake_aws()

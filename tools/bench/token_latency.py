@@ -14,18 +14,10 @@ import statistics
 import sys
 from collections.abc import Callable
 
-from tools.bench.http_timing import (
-    PRODUCTION_BCRYPT_ROUNDS,
-    WARMUP_REQUESTS,
-    Sent,
-    UnexpectedStatus,
-    percentile,
-    post,
-    round_robin,
-)
+from livekit_auth.routes import LOGIN, TOKEN
+from tools.bench import http_timing
 from tools.local import demo_data
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,32 +25,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=50, help="per kind, after the warm-up")
     args = parser.parse_args(argv)
 
-    print(f"starting the local stack at bcrypt cost {PRODUCTION_BCRYPT_ROUNDS} ...", flush=True)
-    stack = local_stack.start(api_port=0, emulator_port=0, bcrypt_rounds=PRODUCTION_BCRYPT_ROUNDS)
+    print(f"starting the local stack at bcrypt cost {http_timing.PRODUCTION_BCRYPT_ROUNDS} ...", flush=True)
+    stack = local_stack.start(api_port=0, emulator_port=0, bcrypt_rounds=http_timing.PRODUCTION_BCRYPT_ROUNDS)
     try:
-        login_url, token_url = stack.api_url, stack.api_url.removesuffix(LOGIN_PATH) + TOKEN_PATH
+        login_url, token_url = stack.api_url, stack.api_url.removesuffix(LOGIN.public_path) + TOKEN.public_path
         credentials = {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD}
-        status, body, _ = post(login_url, {**credentials, "session": True, "device": "bench"})
+        status, body, _ = http_timing.post(login_url, {**credentials, "session": True, "device": "bench"})
         if status != 200:
             print(f"opening a session: expected 200, got {status}", file=sys.stderr)
             return 1
         bearer = {"Authorization": f"Bearer {body['session']['token']}"}
-        kinds: dict[str, tuple[Callable[[], Sent], int]] = {
-            "password login (POST /api/auth/client/)": (lambda: post(login_url, credentials), 200),
-            "session token (POST /api/auth/token/)": (lambda: post(token_url, {}, bearer), 201),
+        kinds: dict[str, tuple[Callable[[], http_timing.Sent], int]] = {
+            "password login (POST /api/auth/client/)": (lambda: http_timing.post(login_url, credentials), 200),
+            "session token (POST /api/auth/token/)": (lambda: http_timing.post(token_url, {}, bearer), 201),
         }
-        timings = round_robin(kinds, args.requests)
-    except UnexpectedStatus as error:
+        timings = http_timing.round_robin(kinds, args.requests)
+    except http_timing.UnexpectedStatus as error:
         print(f"{error}; stopping", file=sys.stderr)
         return 1
     finally:
         stack.stop()
 
-    rounds = f"after {WARMUP_REQUESTS} warm-up rounds, bcrypt cost {PRODUCTION_BCRYPT_ROUNDS}"
+    rounds = f"after {http_timing.WARMUP_REQUESTS} warm-up rounds, bcrypt cost {http_timing.PRODUCTION_BCRYPT_ROUNDS}"
     print(f"{args.requests} requests per kind over HTTP, {rounds}")
     print(f"{'kind':<42}{'median ms':>10}{'p90 ms':>9}")
     for kind, values in timings.items():
-        print(f"{kind:<42}{statistics.median(values) * 1000:>10.1f}{percentile(values, 0.9) * 1000:>9.1f}")
+        print(f"{kind:<42}{statistics.median(values) * 1000:>10.1f}{http_timing.percentile(values, 0.9) * 1000:>9.1f}")
     ratio = statistics.median(timings["password login (POST /api/auth/client/)"]) / statistics.median(
         timings["session token (POST /api/auth/token/)"]
     )

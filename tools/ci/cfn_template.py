@@ -107,15 +107,39 @@ def api_routes() -> list[tuple[str, str, str]]:
     return routes
 
 
+# The condition under which the template points the function at a local emulator (sam local only): a deploy
+# leaves its parameter empty, so what it guards takes its deployed branch or is absent.
+LOCAL_CONDITION = "LocalInvoke"
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def _deployed(value: Any) -> Any:
+    """`value` in a deploy: `!If [LocalInvoke, local, deployed]` is its deployed branch; anything else as is."""
+    if isinstance(value, dict) and "Fn::If" in value and value["Fn::If"][0] == LOCAL_CONDITION:
+        return value["Fn::If"][2]
+    return value
+
+
 def function_properties(logical_id: str = "AuthClientFunction") -> dict[str, Any]:
-    """The function's properties with the template's Globals.Function under them (values may be intrinsics)."""
+    """The function's properties as deployed (LOCAL_CONDITION false), with the template's Globals.Function under
+    them (values may be intrinsics)."""
     template = load_template()
-    return template.get("Globals", {}).get("Function", {}) | template["Resources"][logical_id]["Properties"]
+    properties = template.get("Globals", {}).get("Function", {}) | template["Resources"][logical_id]["Properties"]
+    return {name: _deployed(value) for name, value in properties.items() if _deployed(value) != _NO_VALUE}
 
 
 def function_environment(logical_id: str = "AuthClientFunction") -> dict[str, Any]:
-    """The function's environment as the template declares it (values may be intrinsics)."""
-    return function_properties(logical_id)["Environment"]["Variables"]
+    """The function's environment as deployed (values may be intrinsics): without the variables only
+    LOCAL_CONDITION sets (local_only_variables())."""
+    variables = function_properties(logical_id)["Environment"]["Variables"]
+    return {name: _deployed(value) for name, value in variables.items() if _deployed(value) != _NO_VALUE}
+
+
+def local_only_variables(logical_id: str = "AuthClientFunction") -> dict[str, Any]:
+    """The variables the template gives the function only under LOCAL_CONDITION (sam local), with their local
+    values (intrinsics)."""
+    variables = load_template()["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+    return {name: value["Fn::If"][1] for name, value in variables.items() if _deployed(value) == _NO_VALUE}
 
 
 def resources_of_type(resource_type: str) -> list[str]:

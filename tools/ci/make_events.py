@@ -10,15 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN, Route
 from tools import REPO_ROOT
-from tools.local.api_gateway import (
-    LOGIN_PATH,
-    LOGIN_RESOURCE,
-    LOGOUT_RESOURCE,
-    REFRESH_RESOURCE,
-    TOKEN_RESOURCE,
-    proxy_event,
-)
 from tools.local.demo_data import (
     DEMO,
     DEMO_PASSWORD,
@@ -28,49 +21,34 @@ from tools.local.demo_data import (
     NO_DATA,
     VIEWER,
 )
+from tools.local.events import preflight_event, proxy_event, route_event
 
 EVENTS_DIR = REPO_ROOT / "events"
-JSON_HEADERS = {
-    "Content-Type": "application/json",
-    "Origin": "https://app.example.com",
-    "User-Agent": "events/1.0",
-}
 
 
-def _login(body: Any, *, headers: dict[str, str] | None = None, raw: str | None = None, **kwargs: Any) -> dict:
-    text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
-    return proxy_event(
-        "POST",
-        LOGIN_PATH,
-        resource=LOGIN_RESOURCE,
-        headers=headers or JSON_HEADERS,
-        body=text,
-        **kwargs,
-    )
+ORIGIN = "https://app.example.com"
+JSON_HEADERS = {"Content-Type": "application/json", "Origin": ORIGIN, "User-Agent": "events/1.0"}
+
+
+def _login(body: Any, *, headers: dict[str, str] | None = None, **options: Any) -> dict:
+    return route_event(LOGIN, body, headers=headers or JSON_HEADERS, **options)
 
 
 def _credentials(username: str, password: str = DEMO_PASSWORD, **extra: Any) -> dict:
     return {"username": username, "password": password, **extra}
 
 
-def _session_route(resource: str, token: str | None, body: Any = None, *, raw: str | None = None) -> dict:
+def _session_route(route: Route, token: str | None, body: Any = None, **options: Any) -> dict:
     """A POST to a session route with the demo data's session `token` (DEMO_SESSION_TOKENS) as Bearer."""
-    headers = {**JSON_HEADERS, **({"Authorization": f"Bearer {token}"} if token else {})}
-    text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
-    return proxy_event("POST", resource + "/", resource=resource, headers=headers, body=text)
+    return route_event(route, body, token=token, headers=JSON_HEADERS, **options)
 
 
-def _session_preflight(resource: str) -> dict:
-    headers = {
-        "Origin": "https://app.example.com",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type",
-    }
-    return proxy_event("OPTIONS", resource + "/", resource=resource, headers=headers)
+def _session_preflight(route: Route) -> dict:
+    return preflight_event(route, ORIGIN, "authorization,content-type")
 
 
 UNKNOWN_SESSION_TOKEN = "unknown000000000000000." + "0" * 43  # well-formed, never issued
-TOKEN = DEMO_SESSION_TOKENS["token"]
+SESSION = DEMO_SESSION_TOKENS["token"]
 
 # name -> (expected status, event)
 EVENTS: dict[str, tuple[int, dict]] = {
@@ -110,39 +88,27 @@ EVENTS: dict[str, tuple[int, dict]] = {
             headers={**JSON_HEADERS, "Content-Type": "application/x-www-form-urlencoded"},
         ),
     ),
-    "preflight": (
-        204,
-        proxy_event(
-            "OPTIONS",
-            LOGIN_PATH,
-            resource=LOGIN_RESOURCE,
-            headers={
-                "Origin": "https://app.example.com",
-                "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "content-type",
-            },
-        ),
-    ),
+    "preflight": (204, preflight_event(LOGIN, ORIGIN, "content-type")),
     "unknown_route": (404, proxy_event("GET", "/api/unknown", resource="/api/unknown")),
     # Sessions (issue 11): opening one with the login, then the token endpoint, refresh and logout.
     "login_ok_session": (200, _login(_credentials(DEMO.username, session=True, device="Pixel 8"))),
     "invalid_session_flag": (400, _login(_credentials(DEMO.username, session="yes"))),
     "invalid_device": (400, _login(_credentials(DEMO.username, session=True, device="x" * 65))),
-    "token_ok": (201, _session_route(TOKEN_RESOURCE, TOKEN, {})),
-    "token_ok_empty_body": (201, _session_route(TOKEN_RESOURCE, TOKEN, raw="")),
-    "token_ok_room": (201, _session_route(TOKEN_RESOURCE, TOKEN, {"room_name": "channel-7654321"})),
-    "token_not_configurable": (400, _session_route(TOKEN_RESOURCE, TOKEN, {"participant_name": "Mallory"})),
-    "token_no_session": (401, _session_route(TOKEN_RESOURCE, None, {})),
-    "token_unknown_session": (401, _session_route(TOKEN_RESOURCE, UNKNOWN_SESSION_TOKEN, {})),
-    "token_room_not_allowed": (403, _session_route(TOKEN_RESOURCE, TOKEN, {"room_name": "channel-1"})),
-    "token_identity_not_allowed": (403, _session_route(TOKEN_RESOURCE, TOKEN, {"participant_identity": "admin"})),
-    "token_preflight": (204, _session_preflight(TOKEN_RESOURCE)),
-    "refresh_ok": (200, _session_route(REFRESH_RESOURCE, DEMO_SESSION_TOKENS["refresh"], raw="")),
-    "refresh_unknown_session": (401, _session_route(REFRESH_RESOURCE, UNKNOWN_SESSION_TOKEN, raw="")),
-    "refresh_preflight": (204, _session_preflight(REFRESH_RESOURCE)),
-    "logout_ok": (204, _session_route(LOGOUT_RESOURCE, DEMO_SESSION_TOKENS["logout"], raw="")),
-    "logout_unknown_session": (401, _session_route(LOGOUT_RESOURCE, UNKNOWN_SESSION_TOKEN, raw="")),
-    "logout_preflight": (204, _session_preflight(LOGOUT_RESOURCE)),
+    "token_ok": (201, _session_route(TOKEN, SESSION, {})),
+    "token_ok_empty_body": (201, _session_route(TOKEN, SESSION, raw="")),
+    "token_ok_room": (201, _session_route(TOKEN, SESSION, {"room_name": "channel-7654321"})),
+    "token_not_configurable": (400, _session_route(TOKEN, SESSION, {"participant_name": "Mallory"})),
+    "token_no_session": (401, _session_route(TOKEN, None, {})),
+    "token_unknown_session": (401, _session_route(TOKEN, UNKNOWN_SESSION_TOKEN, {})),
+    "token_room_not_allowed": (403, _session_route(TOKEN, SESSION, {"room_name": "channel-1"})),
+    "token_identity_not_allowed": (403, _session_route(TOKEN, SESSION, {"participant_identity": "admin"})),
+    "token_preflight": (204, _session_preflight(TOKEN)),
+    "refresh_ok": (200, _session_route(REFRESH, DEMO_SESSION_TOKENS["refresh"], raw="")),
+    "refresh_unknown_session": (401, _session_route(REFRESH, UNKNOWN_SESSION_TOKEN, raw="")),
+    "refresh_preflight": (204, _session_preflight(REFRESH)),
+    "logout_ok": (204, _session_route(LOGOUT, DEMO_SESSION_TOKENS["logout"], raw="")),
+    "logout_unknown_session": (401, _session_route(LOGOUT, UNKNOWN_SESSION_TOKEN, raw="")),
+    "logout_preflight": (204, _session_preflight(LOGOUT)),
 }
 
 

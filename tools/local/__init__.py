@@ -1,11 +1,22 @@
-"""`make run` and `make invoke`: the service on this machine, no Docker, no AWS account.
+"""`make run`, `make invoke` (no Docker, no AWS account) and `make sam-invoke` (Docker): the service here.
 
 stack        the local stack: moto in server mode, the template's tables, demo data, the API served
              over it; start()/serve_api() run it as a child process for tests and tools
-api_gateway  API Gateway emulation: the REST proxy event, the Lambda context, and the HTTP server
-             that turns a request into an event and the function's result into a response
+api_gateway  API Gateway emulation: the HTTP server that turns a request into an event and the
+             function's result into a response, for the routes of livekit_auth.routes
+events       the one builder of API Gateway events (any request, a route's, a preflight) and the
+             Lambda context
 fake_aws     fake credentials and region, the function's environment derived from template.yaml,
              the `make run` emulator's address, tables and clients (standard-library light)
+output       what `make run` prints: the banner, and the request log without the function's metric lines
 invoke       one events/ file through the function against the running stack (`make invoke`)
 demo_data    the demo channels and users `make run` seeds and the tests share
+sam_local    `make sam-invoke`: the real `sam local invoke` (and start-lambda, for tests/sam_local) of the arm64
+             build against the running stack, its env-vars file, the relay from the Docker bridge to the emulator
+docker_host  a Docker daemon and arm64 emulation (qemu in binfmt_misc), started or registered where we can
+base_image   the python3.13 arm64 Lambda base image: a stand-in built from Debian where none can be pulled
+livekit_server  LiveKit's server at a pinned release: `make livekit` builds it into .cache/, start() runs it
+             on loopback with a keys map; `make run` starts it beside the API
+join_page    the page (join_page.html) that joins a room with clients/js and livekit-client, served by
+             `make run` and driven in headless Chromium by tests/livekit
 """

@@ -1,9 +1,9 @@
-"""API Gateway, emulated: the REST proxy event (payload 1.0) the function receives, the Lambda context, and
-the HTTP server that turns each request into an event and the function's result into the response.
+"""API Gateway, emulated: the HTTP server that turns each request into the function's event (tools.local.events)
+and the function's result into the response.
 
-All three follow template.yaml: its routes, its GatewayResponses (answers given without calling the
-function), the function's memory and timeout. The local stack serves the API with ApiGateway; the
-tests, `make invoke` and the events/ generator build events and contexts here.
+It serves the rows of livekit_auth.routes.ROUTES (tests/unit/test_routes.py holds them equal to template.yaml's
+events) and answers as template.yaml's GatewayResponses do where API Gateway answers without the function.
+The local stack serves the API with ApiGateway.
 """
 
 from __future__ import annotations
@@ -12,114 +12,19 @@ import base64
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from livekit_auth import routes
 from tools.ci import cfn_template
+from tools.local.events import LocalContext, proxy_event
 
-STAGE = "v1"
-ACCOUNT_ID = "123456789012"
-LOGIN_RESOURCE = "/api/auth/client"  # the template's resource (the function answers it with or without a slash)
-LOGIN_PATH = LOGIN_RESOURCE + "/"  # the public path, as the guide writes it
-# The session routes (issue 11), each answered with or without the trailing slash like the login.
-TOKEN_RESOURCE, REFRESH_RESOURCE, LOGOUT_RESOURCE = "/api/auth/token", "/api/auth/refresh", "/api/auth/logout"
-TOKEN_PATH, REFRESH_PATH, LOGOUT_PATH = TOKEN_RESOURCE + "/", REFRESH_RESOURCE + "/", LOGOUT_RESOURCE + "/"
-FUNCTION_LOGICAL_ID = "AuthClientFunction"
 MAX_REQUEST_BYTES = 1024 * 1024  # larger bodies get the template's REQUEST_TOO_LARGE answer
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-# ---- the event and the context the function receives -------------------------------------------------
-
-
-def proxy_event(
-    method: str,
-    path: str,
-    *,
-    resource: str,
-    headers: dict[str, str] | None = None,
-    body: bytes | str | None = None,
-    base64_body: bool = False,
-    query: dict[str, list[str]] | None = None,
-    source_ip: str = "127.0.0.1",
-    request_id: str | None = None,
-) -> dict[str, Any]:
-    """A REST API proxy event; `base64_body` sends the body base64-encoded as for binary media types."""
-    headers = dict(headers or {})
-    if isinstance(body, bytes):
-        body_text: str | None = base64.b64encode(body).decode() if base64_body else body.decode("utf-8", "replace")
-    elif body is not None and base64_body:
-        body_text = base64.b64encode(body.encode("utf-8")).decode()
-    else:
-        body_text = body
-    request_id = request_id or str(uuid.uuid4())
-    now = time.time()
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method.upper(),
-        "headers": headers or None,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()} or None,
-        "queryStringParameters": {k: v[-1] for k, v in query.items()} if query else None,
-        "multiValueQueryStringParameters": query or None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "local",
-            "resourcePath": resource,
-            "httpMethod": method.upper(),
-            "extendedRequestId": request_id,
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "path": f"/{STAGE}{path}",
-            "accountId": ACCOUNT_ID,
-            "protocol": "HTTP/1.1",
-            "stage": STAGE,
-            "domainPrefix": "localhost",
-            "requestTimeEpoch": int(now * 1000),
-            "requestId": request_id,
-            "identity": {
-                "cognitoIdentityPoolId": None,
-                "accountId": None,
-                "cognitoIdentityId": None,
-                "caller": None,
-                "sourceIp": source_ip,
-                "principalOrgId": None,
-                "accessKey": None,
-                "cognitoAuthenticationType": None,
-                "cognitoAuthenticationProvider": None,
-                "userArn": None,
-                "userAgent": headers.get("User-Agent") or headers.get("user-agent"),
-                "user": None,
-            },
-            "domainName": "localhost",
-            "apiId": "local",
-        },
-        "body": body_text,
-        "isBase64Encoded": bool(base64_body and body is not None),
-    }
-
-
-class LocalContext:
-    """The parts of the Lambda context object that Powertools reads; memory and timeout as template.yaml sets them."""
-
-    def __init__(self, function_name: str = FUNCTION_LOGICAL_ID) -> None:
-        properties = cfn_template.function_properties(FUNCTION_LOGICAL_ID)
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:local:{ACCOUNT_ID}:function:{function_name}"
-        self.memory_limit_in_mb = int(properties["MemorySize"])
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + int(properties["Timeout"])
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 # ---- the HTTP server in front of the function ---------------------------------------------------------
@@ -158,7 +63,7 @@ class ApiGateway(ThreadingHTTPServer):
         super().__init__((host, port), GatewayRequestHandler)
         self.function = function
         self.any_origin = settings["ALLOWED_ORIGINS"] == "*"  # the template's AnyOrigin condition
-        self.resources = {(method, path.rstrip("/")): path for method, path, _ in cfn_template.api_routes()}
+        self.resources = {(method, path): path for method, path in routes.methods()}
         # One invocation at a time, as in one Lambda container: Powertools keeps the current event on its app.
         self._container = threading.Lock()
 

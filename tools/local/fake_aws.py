@@ -70,11 +70,11 @@ def use_fake_aws(
     environ.update(fake_aws_environment(endpoint_url, region))
 
 
-def template_environment(tables: Mapping[str, str]) -> dict[str, str]:
-    """AuthClientFunction's Environment.Variables in template.yaml, resolved as a deploy with every default would:
-    each `!Ref` to a parameter is that parameter's Default (a parameter without one is left out: the caller
-    sets it), each `!Ref` to a table is its name in `tables` ({USERS_TABLE: name, ...}), literals stay."""
-    defaults = cfn_template.parameter_defaults()
+def template_environment(tables: Mapping[str, str], parameters: Mapping[str, str] | None = None) -> dict[str, str]:
+    """AuthClientFunction's Environment.Variables in template.yaml, resolved as a deploy with these `parameters`
+    (else every default) would: each `!Ref` to a parameter is its value (one without a value is left out: the
+    caller sets it), each `!Ref` to a table is its name in `tables` ({USERS_TABLE: name, ...}), literals stay."""
+    defaults = cfn_template.parameter_defaults() | dict(parameters or {})
     environment = {}
     for name, value in cfn_template.function_environment().items():
         if not isinstance(value, dict):
@@ -97,20 +97,33 @@ EMULATOR_SETTINGS = {
     "LIVEKIT_CREDENTIALS_PARAMETER": CREDENTIALS_PARAMETER,
     "BCRYPT_ROUNDS": str(BCRYPT_ROUNDS),
 }
+# The `make run` stack's instead: LiveKit's own development server (`livekit-server --dev`) and its key pair
+# (LOCAL_MODE admits the short dev secret), any browser origin, the template's bcrypt cost.
+DEV_API_KEY = "devkey"
+DEV_API_SECRET = "secret"  # noqa: S105 - LiveKit's public development secret
+LOCAL_STACK_SETTINGS = {
+    "LOCAL_MODE": "true",
+    "LIVEKIT_SERVER_URL": "ws://localhost:7880",
+    "LIVEKIT_CREDENTIALS_PARAMETER": "/livekit-auth/local/livekit-credentials",
+    "ALLOWED_ORIGINS": "*",
+}
 
 
-def function_environment(tables: Mapping[str, str], **settings: str) -> dict[str, str]:
-    """The environment template.yaml gives the function (template_environment()), over the emulated tables
-    and EMULATOR_SETTINGS; `settings` override any of it (e.g. LOCKOUT_THRESHOLD="100")."""
-    return template_environment(tables) | EMULATOR_SETTINGS | settings
+def function_environment(tables: Mapping[str, str], *, local_stack: bool = False, **settings: str) -> dict[str, str]:
+    """The one recipe of the function's emulated environment: what template.yaml gives it (template_environment())
+    over the emulated `tables`, then EMULATOR_SETTINGS (tests, tools) or LOCAL_STACK_SETTINGS (`make run`,
+    `make invoke`); `settings` override any of it (e.g. LOCKOUT_THRESHOLD="100")."""
+    return template_environment(tables) | (LOCAL_STACK_SETTINGS if local_stack else EMULATOR_SETTINGS) | settings
 
 
-def put_livekit_credentials(ssm: Any) -> None:
-    """Store the LiveKit key pair where function_environment() tells the function to read it: one
-    SecureString, in the JSON form of livekit_auth.tokens.LiveKitCredentials.parameter_value (the
-    tests log in with it, so the two cannot drift apart)."""
-    value = json.dumps({"api_key": API_KEY, "api_secret": API_SECRET})
-    ssm.put_parameter(Name=CREDENTIALS_PARAMETER, Value=value, Type="SecureString")
+def put_livekit_credentials(
+    ssm: Any, parameter: str = CREDENTIALS_PARAMETER, api_key: str = API_KEY, api_secret: str = API_SECRET
+) -> None:
+    """The one credential writer: the LiveKit key pair where the function's environment tells it to read it,
+    one SecureString in the JSON form of livekit_auth.tokens.LiveKitCredentials.parameter_value (the tests
+    log in with it, so the two cannot drift apart)."""
+    value = json.dumps({"api_key": api_key, "api_secret": api_secret})
+    ssm.put_parameter(Name=parameter, Value=value, Type="SecureString")
 
 
 def legacy_credentials_environment(ssm: Any) -> dict[str, str]:

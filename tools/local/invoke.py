@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.local import fake_aws
 from tools.local import stack as local_stack
-from tools.local.api_gateway import LocalContext
+from tools.local.events import LocalContext
 
 # Fail fast when nothing listens: the question is only whether `make run` is up.
 PROBE_CONFIG = Config(connect_timeout=1, read_timeout=5, retries={"total_max_attempts": 1})

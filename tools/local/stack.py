@@ -36,31 +36,18 @@ from typing import Any
 import boto3
 import jwt
 
-from livekit_auth import config
-from livekit_auth.tokens import LiveKitCredentials
+from livekit_auth import config, tokens
+from livekit_auth.routes import LOGIN
 from livekit_authctl.storage.admin import AdminStore
 from tools import REPO_ROOT
 from tools.ci import cfn_template
-from tools.local import demo_data, fake_aws
-from tools.local.api_gateway import LOGIN_PATH, TOKEN_PATH, ApiGateway, LambdaHandler
+from tools.local import demo_data, fake_aws, livekit_server, output
+from tools.local.api_gateway import ApiGateway, LambdaHandler
 from tools.local.fake_aws import DEFAULT_EMULATOR_PORT, HOST, TABLE_PREFIX, local_table_names
 
 MODULE = "tools.local.stack"
 DEFAULT_API_PORT = 3000
 FUNCTION_PATH = REPO_ROOT / "functions" / "auth_client" / "app.py"
-
-# The key pair of LiveKit's own development server (`livekit-server --dev`).
-DEV_API_KEY = "devkey"
-DEV_API_SECRET = "secret"  # noqa: S105 - LiveKit's public development secret
-# Settings the template does not fix, or fixes for AWS only. LOCAL_MODE admits the short dev secret;
-# metric lines (EMF) are for CloudWatch and would only bury the request log here.
-LOCAL_SETTINGS = {
-    "LIVEKIT_SERVER_URL": "ws://localhost:7880",
-    "LIVEKIT_CREDENTIALS_PARAMETER": "/livekit-auth/local/livekit-credentials",
-    "ALLOWED_ORIGINS": "*",
-    "LOCAL_MODE": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-}
 
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 10
@@ -70,13 +57,10 @@ STOP_TIMEOUT_SECONDS = 10
 
 
 def function_settings(tables: Mapping[str, str], overrides: Mapping[str, str]) -> dict[str, str]:
-    """The environment template.yaml gives AuthClientFunction over `tables` ({USERS_TABLE: name, ...}).
-
-    Parameters take their template defaults (fake_aws.template_environment, as for the tests), then
-    LOCAL_SETTINGS apply, then any of these names but the tables' found in `overrides` (so
-    `LOCKOUT_THRESHOLD=20 make run` works).
-    """
-    settings = fake_aws.template_environment(tables) | LOCAL_SETTINGS
+    """The `make run` function's environment over `tables` ({USERS_TABLE: name, ...}): fake_aws.function_environment's
+    for the local stack, then any of its names but the tables' found in `overrides` (so `LOCKOUT_THRESHOLD=20
+    make run` works)."""
+    settings = fake_aws.function_environment(tables, local_stack=True)
     return settings | {name: overrides[name] for name in settings.keys() - tables.keys() if name in overrides}
 
 
@@ -105,18 +89,10 @@ def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> None:
     and seed the demo data."""
     dynamodb = boto3.client("dynamodb")
     tables = cfn_template.create_tables(dynamodb, TABLE_PREFIX)
-    ssm = boto3.client("ssm")
-    ssm.put_parameter(
-        Name=settings["LIVEKIT_CREDENTIALS_PARAMETER"],
-        Value=LiveKitCredentials(DEV_API_KEY, DEV_API_SECRET).parameter_value(),
-        Type="SecureString",
-    )
+    parameter = settings["LIVEKIT_CREDENTIALS_PARAMETER"]
+    fake_aws.put_livekit_credentials(boto3.client("ssm"), parameter, fake_aws.DEV_API_KEY, fake_aws.DEV_API_SECRET)
     if seed_demo:
         demo_data.seed(AdminStore(dynamodb, config.table_names(tables)), config.bcrypt_rounds(settings))
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
 
 
 # ---- make run ----------------------------------------------------------------------------------------
@@ -132,9 +108,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--existing-tables",
         action="store_true",
-        help="start no emulator: serve the API over USERS_TABLE, CHANNELS_TABLE and ATTEMPTS_TABLE "
+        help=f"start no emulator: serve the API over {', '.join(cfn_template.TABLE_ENV.values())} "
         "wherever boto3's standard settings point (AWS_ENDPOINT_URL, AWS_PROFILE, AWS_DEFAULT_REGION ...)",
     )
+    parser.add_argument("--livekit", action="store_true", help="also run LiveKit's server (when built) and a join page")
+    parser.add_argument("--livekit-port", type=int, default=int(os.environ.get("LIVEKIT_PORT", 0)) or 7880)
+    parser.add_argument("--page-port", type=int, default=int(os.environ.get("PAGE_PORT", 0)))
     parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)  # start() waits for it
     parser.add_argument("--stop-with-parent", action="store_true", help=argparse.SUPPRESS)  # stop when stdin closes
     return parser.parse_args(argv)
@@ -143,10 +122,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as cleanly as Ctrl-C
+    sys.stdout = output.WithoutMetricLines(sys.stdout)  # before the function binds its log stream
     if args.stop_with_parent:
         threading.Thread(target=_stop_at_end_of_stdin, daemon=True).start()
     try:
         with ExitStack() as running:
+            keys = {fake_aws.DEV_API_KEY: fake_aws.DEV_API_SECRET}
+            room = (
+                running.enter_context(livekit_server.for_make_run(keys, args.livekit_port, args.page_port))
+                if args.livekit
+                else None
+            )
             if args.existing_tables:
                 emulator_url = os.environ.get("AWS_ENDPOINT_URL")
                 tables = tables_from_environment()
@@ -157,16 +143,25 @@ def main(argv: list[str] | None = None) -> int:
                 tables = local_table_names()
                 settings = function_settings(tables, os.environ)
                 fill_emulator(settings, seed_demo=not args.no_demo_data)
+            if room:
+                settings["LIVEKIT_SERVER_URL"] = room.server_url
             api = running.enter_context(ApiGateway(HOST, args.api_port, load_function(settings), settings=settings))
-            api_url = api.url + LOGIN_PATH
+            api_url = api.url + LOGIN.public_path
             in_memory = not args.existing_tables
-            print_banner(api_url, emulator_url, tables, in_memory=in_memory, demo=in_memory and not args.no_demo_data)
+            output.print_banner(
+                api_url, emulator_url, tables, in_memory=in_memory, demo=in_memory and not args.no_demo_data
+            )
+            if room:
+                channel = tokens.room_name(demo_data.PUBLIC_CHANNEL[0])
+                output.say(
+                    livekit_server.how_to_join(room, api.url, demo_data.DEMO.username, demo_data.DEMO_PASSWORD, channel)
+                )
             if args.ready_file:
                 ready = {"api_url": api_url, "emulator_url": emulator_url, "tables": tables}
                 _write_atomically(args.ready_file, ready)
             api.serve_forever()
     except KeyboardInterrupt:
-        say("stopped")
+        output.say("stopped")
     return 0
 
 
@@ -224,38 +219,6 @@ def tables_from_environment() -> dict[str, str]:
     if not all(tables.values()):
         sys.exit(f"--existing-tables needs {', '.join(tables)} in the environment")
     return tables
-
-
-def print_banner(
-    api_url: str, emulator_url: str | None, tables: Mapping[str, str], *, in_memory: bool, demo: bool
-) -> None:
-    say(f"LiveKit login API (local): {api_url}")
-    say(f"  AWS: {emulator_url or 'as your AWS settings say'}; tables: {', '.join(tables.values())}")
-    if in_memory and demo:
-        credentials = json.dumps(
-            {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD}, separators=(",", ":")
-        )
-        others = ", ".join(user.username for user in demo_data.USERS if user != demo_data.DEMO)
-        say(f"  demo user: {demo_data.DEMO.username} / {demo_data.DEMO_PASSWORD} (same password: {others})")
-        say(f"  try: curl -s -X POST {api_url} -H 'Content-Type: application/json' -d '{credentials}'")
-        say(f"  a session: {session_commands(api_url)}")
-        say("  manage users: authctl --local user list; run an event: make invoke EVENT=events/login_ok.json")
-    if in_memory:
-        say("  The data lives in memory and is gone when this stops (Ctrl-C).")
-
-
-def session_commands(api_url: str) -> str:
-    """Shell commands that open a session for the demo user and fetch a token with it (the banner's second line)."""
-    login = json.dumps(
-        {"username": demo_data.DEMO.username, "password": demo_data.DEMO_PASSWORD, "session": True},
-        separators=(",", ":"),
-    )
-    token_url = api_url.removesuffix(LOGIN_PATH) + TOKEN_PATH
-    extract = """python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["token"])'"""
-    return (
-        f"TOKEN=$(curl -s -X POST {api_url} -H 'Content-Type: application/json' -d '{login}' | {extract})"
-        f' && curl -s -X POST {token_url} -H "Authorization: Bearer $TOKEN"'
-    )
 
 
 def _stop_at_end_of_stdin() -> None:

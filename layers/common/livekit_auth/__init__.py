@@ -16,5 +16,7 @@ Module map:
     login        the login use case: credentials in, channel tokens out
     sessions     sessions: open, the token endpoint's short tokens, refresh (rotation), logout
     browser      CORS and security headers for browser clients
+    routes       the API's routes, one row each (path, handler, log message, metric prefix): the
+                 handler, its preflights and the local API Gateway all read them
     errors       domain outcomes that are not a success
 """

@@ -51,8 +51,8 @@ INT_SETTINGS = (
     TOKEN_ENDPOINT_TTL,
 )
 
-# Emulator runs (LOCAL_MODE, which the template never sets) may hash at bcrypt's cheapest cost, so
-# tests check behaviour quickly; benchmarks measure the deployed costs.
+# Emulator runs (LOCAL_MODE, which the template sets only under sam local, never in a deploy) may hash at
+# bcrypt's cheapest cost, so tests check behaviour quickly; benchmarks measure the deployed costs.
 LOCAL_MIN_BCRYPT_ROUNDS = 4
 
 

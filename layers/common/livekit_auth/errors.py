@@ -4,27 +4,27 @@ They carry no HTTP status: the handler is the one place that maps them to the gu
 """
 
 
-class LoginRefused(Exception):
-    """Base for every refusal the client is told about (4xx)."""
+class Refused(Exception):
+    """Base for every refusal the client is told about (a 4xx): the handler maps each to its answer."""
 
 
-class InvalidCredentials(LoginRefused):
+class InvalidCredentials(Refused):
     """Unknown username or wrong password: deliberately indistinguishable."""
 
 
-class AccountInactive(LoginRefused):
+class AccountInactive(Refused):
     """The password verified but the account is disabled."""
 
 
-class UserDataNotFound(LoginRefused):
+class UserDataNotFound(Refused):
     """The password verified but the user has no record in the channels table."""
 
 
-class NoChannels(LoginRefused):
+class NoChannels(Refused):
     """The user's channel record exists and grants no channel."""
 
 
-class AccountLocked(LoginRefused):
+class AccountLocked(Refused):
     """Too many consecutive failures: refused without checking the password."""
 
     def __init__(self, retry_after_seconds: int) -> None:
@@ -35,27 +35,27 @@ class AccountLocked(LoginRefused):
 # Sessions and the token endpoint (livekit_auth.sessions).
 
 
-class SessionMissing(LoginRefused):
+class SessionMissing(Refused):
     """No `Authorization: Bearer <session token>` header, or not one the service could have issued."""
 
 
-class SessionUnknown(LoginRefused):
+class SessionUnknown(Refused):
     """No such session: never opened, logged out, or revoked by an operator (indistinguishable)."""
 
 
-class SessionExpired(LoginRefused):
+class SessionExpired(Refused):
     """The session ran past its absolute lifetime or sat idle too long."""
 
 
-class SessionReused(LoginRefused):
+class SessionReused(Refused):
     """A token rotated out more than the grace window ago came back: the whole session is revoked."""
 
 
-class RoomNotAllowed(LoginRefused):
+class RoomNotAllowed(Refused):
     """The requested room is not one of the user's channels (or the grant was revoked)."""
 
 
-class IdentityNotAllowed(LoginRefused):
+class IdentityNotAllowed(Refused):
     """The requested participant identity is neither the user's id nor `<user_id>:<device>`."""
 
 

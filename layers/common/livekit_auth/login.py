@@ -70,7 +70,7 @@ class LoginService:
         self._upgrader = upgrader
 
     def log_in(self, username: str, password: str) -> LoginResult:
-        """Raise a LoginRefused subclass for every outcome the guide lists as an error."""
+        """Raise a Refused subclass for every outcome the guide lists as an error."""
         username = normalize_username(username)
         if len(username) > MAX_USERNAME_LENGTH:  # cannot be an account: same cost, nothing stored
             verify_password(password, None, self._policy.bcrypt_rounds)

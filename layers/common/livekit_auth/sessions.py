@@ -2,8 +2,9 @@
 
 Lifecycle (docs/design.md, "Sessions"): a login with `"session": true` opens a session; the token
 endpoint mints one short LiveKit token per call, re-reading the user and their memberships each time;
-refresh rotates the session token (the old one keeps working ROTATION_GRACE_SECONDS, and coming back
-after that revokes the whole session); logout ends it. Sessions end at an absolute age and after an
+refresh rotates the session token (the old one keeps working ROTATION_GRACE_SECONDS, a refresh with it
+within that window answers the successor already issued, and coming back after it revokes the whole
+session); logout ends it. Sessions end at an absolute age and after an
 idle time, both checked here on every call (TTL only cleans up). No bcrypt and no lockout: the
 password was checked once, when the session was opened.
 
@@ -13,13 +14,15 @@ memberships Query and (at most once an hour) the last-use write side by side: tw
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from livekit_auth.config import Settings
 from livekit_auth.errors import (
@@ -37,15 +40,16 @@ from livekit_auth.login import LoginResult, membership_token
 from livekit_auth.server_urls import is_allowed
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.records import Membership, SessionRecord, User
-from livekit_auth.storage.sessions import SessionStore
+from livekit_auth.storage.sessions import SessionStore, TokenRecord
 from livekit_auth.tokens import LiveKitCredentials, room_name
 
-ROTATION_GRACE_SECONDS = 30  # two tabs refreshing at once both keep working
+ROTATION_GRACE_SECONDS = 30  # two tabs refreshing at once, or a client retrying a lost answer, get one successor
 LAST_USE_WRITE_SECONDS = 3600  # last use is written at most this often per session
 SESSION_ID_BYTES = 16
 SECRET_BYTES = 32  # 256 bits from the OS CSPRNG
 TOKEN_PATTERN = re.compile(r"([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")  # token_urlsafe of 16 and 32 bytes
 DEVICE_IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the <device> of `<user_id>:<device>`
+SUCCESSOR_PAD_CONTEXT = b"livekit-auth session token successor v1"  # what seal_successor's pad is for
 
 # Beside the memberships Query: the user read, the last-use write, the credentials (on a cold start).
 _side_by_side = ThreadPoolExecutor(max_workers=3, thread_name_prefix="session-io")
@@ -63,6 +67,48 @@ def token_hash(token: str) -> str:
 
 def new_session_token(session_id: str) -> str:
     return f"{session_id}.{secrets.token_urlsafe(SECRET_BYTES)}"
+
+
+def seal_successor(presented: str, successor: str) -> str:
+    """The successor's secret as the old token's item keeps it: XORed with a pad only the old token computes.
+
+    A refresh replayed within the grace window must answer the successor already issued, but the table
+    keeps no token a client could present. The pad is HMAC-SHA256 keyed with the presented token, which
+    is never stored (its SHA-256 is: HMAC's output tells nothing of it), so a read of the table opens
+    nothing, and whoever presents the old token could have had the successor from the refresh anyway.
+    Each token is rotated at most once (the store's condition), so each pad seals one secret: a one-time
+    pad. The standard library's HMAC, where AES-GCM would add a native dependency to the layer.
+    """
+    secret = base64.urlsafe_b64decode(successor.split(".", 1)[1] + "=")
+    return _b64(_xor(secret, _successor_pad(presented)))
+
+
+def open_successor(presented: str, token: TokenRecord) -> str | None:
+    """The successor seal_successor sealed on the presented token's item, or None without one (or a bad one)."""
+    if token.successor_sealed is None or token.successor_hash is None:
+        return None
+    sealed = base64.urlsafe_b64decode(token.successor_sealed + "=")
+    if len(sealed) != SECRET_BYTES:
+        return None
+    successor = f"{presented.split('.', 1)[0]}.{_b64(_xor(sealed, _successor_pad(presented)))}"
+    return successor if hmac.compare_digest(token_hash(successor), token.successor_hash) else None
+
+
+def _successor_pad(presented: str) -> bytes:
+    return hmac.new(presented.encode("ascii"), SUCCESSOR_PAD_CONTEXT, hashlib.sha256).digest()
+
+
+def _xor(data: bytes, pad: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(data, pad, strict=True))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def device_identity(record: SessionRecord) -> str:
+    """`<user_id>:<device>`: the one identity besides the bare user id a session's tokens may carry."""
+    return f"{record.user_id}:{record.device}"
 
 
 def session_ends_at(record: SessionRecord, idle_seconds: int) -> int:
@@ -93,10 +139,12 @@ class IssuedSession:
 
 @dataclass(frozen=True, slots=True)
 class OpenSession:
-    """A session the presented token opened: the stored record and which token it was."""
+    """A session the presented token opened: the stored record, which token it was and its item."""
 
     record: SessionRecord
     token_hash: str
+    token: TokenRecord
+    presented: str = field(repr=False)  # the token itself: it opens its sealed successor
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +203,7 @@ class SessionService:
             raise SessionReused()
         if now >= session_ends_at(record, self.policy.idle_seconds):
             raise SessionExpired()
-        return OpenSession(record, presented)
+        return OpenSession(record, presented, token_item, token)
 
     def participant_token(
         self, session: OpenSession, requested_room: str | None, requested_identity: str | None
@@ -191,13 +239,29 @@ class SessionService:
         return self.default_server_url
 
     def refresh(self, session: OpenSession) -> IssuedSession:
-        """A new token for the same session (same absolute expiry); the presented one enters its grace window."""
+        """A new token for the same session (same absolute expiry); the presented one enters its grace window.
+
+        A token already rotated (authenticate let it through: within its grace) gets the successor its
+        rotation issued, never a second one, so the session stays one chain that reuse detection sees
+        whole. Two refreshes of one token at the same moment: the store's condition lets one rotate, and
+        the other answers that one's successor.
+        """
         record = session.record
         self._check_user(record, self.accounts.get_user(record.username))
-        token = new_session_token(record.session_id)
-        if not self.store.rotate(record, session.token_hash, token_hash(token), int(self.clock())):
-            raise SessionUnknown()  # logged out or revoked meanwhile
-        return IssuedSession(token, record.expires_at)
+        rotated = session.token
+        if rotated.rotated_at is None:
+            token = new_session_token(record.session_id)
+            sealed = seal_successor(session.presented, token)
+            if self.store.rotate(record, session.token_hash, token_hash(token), sealed, int(self.clock())):
+                return IssuedSession(token, record.expires_at)
+            current, item = self.store.get(record.session_id, session.token_hash)  # lost to a concurrent refresh?
+            if current is None or item is None:
+                raise SessionUnknown()  # logged out or revoked meanwhile
+            rotated = item
+        successor = open_successor(session.presented, rotated)
+        if successor is None:
+            raise SessionUnknown()  # rotated with no successor to answer: refuse rather than mint a second
+        return IssuedSession(successor, record.expires_at)
 
     def log_out(self, session: OpenSession) -> None:
         self.store.delete(session.record.session_id)
@@ -206,12 +270,12 @@ class SessionService:
 
     @staticmethod
     def _identity(record: SessionRecord, requested: str | None) -> str:
-        """The user's id (absent, or asked for by name), or `<user_id>:<device>` so two devices of one user
-        can share a room; anything else is refused."""
+        """The user's id (absent, or asked for by name), or `<user_id>:<device>` with the device this session
+        was opened for, so two devices of one user can share a room; anything else is refused. Tied to the
+        session's device: one device's session cannot take (and kick out) another device's identity."""
         if requested is None or requested == record.user_id:
             return record.user_id
-        device = requested.removeprefix(f"{record.user_id}:")
-        if device != requested and DEVICE_IDENTITY.fullmatch(device):
+        if record.device and DEVICE_IDENTITY.fullmatch(record.device) and requested == device_identity(record):
             return requested
         raise IdentityNotAllowed()
 

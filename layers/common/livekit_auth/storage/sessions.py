@@ -3,7 +3,10 @@
 Sessions table   pk (session id), sk
     <session id>   SESSION           the session: user_id, username, generation, device?, server_url?,
                                      created_at, last_used_at, expires_at (TTL, also checked in code)
-    <session id>   TOKEN#<sha256>    one token issued for it: created_at, rotated_at?, expires_at (TTL)
+    <session id>   TOKEN#<sha256>    one token issued for it: created_at, expires_at (TTL); once a refresh
+                                     replaced it: rotated_at, successor (the new token's sha256) and
+                                     successor_sealed (the new token's secret, sealed under this token:
+                                     sessions.seal_successor), so a replay gets the same successor
     index ByUser   user_id (PK), created_at (SK): a user's sessions, for authctl; only SESSION items
                    carry user_id, so tokens stay out of it
 
@@ -34,7 +37,9 @@ MAX_CONFLICT_RETRIES = 3  # two tabs refreshing at once: their transactions on o
 
 @dataclass(frozen=True)
 class TokenRecord:
-    rotated_at: int | None  # when a refresh replaced it; it works for a grace window after that
+    rotated_at: int | None = None  # when a refresh replaced it; it works for a grace window after that
+    successor_hash: str | None = None  # the token that refresh issued: its hash ...
+    successor_sealed: str | None = None  # ... and its secret, which only this token opens
 
 
 class SessionStore:
@@ -65,14 +70,12 @@ class SessionStore:
             raise RuntimeError("DynamoDB left the session read unprocessed")
         session = next((item for item in items if item["sk"]["S"] == SESSION_SK), None)
         token = next((item for item in items if item["sk"]["S"] != SESSION_SK), None)
-        return (
-            session_from_item(session) if session else None,
-            TokenRecord(rotated_at=_optional_int(token, "rotated_at")) if token else None,
-        )
+        return (session_from_item(session) if session else None, _token_from_item(token) if token else None)
 
-    def rotate(self, session: SessionRecord, old_hash: str, new_hash: str, now: int) -> bool:
-        """Issue a new token and mark the old one rotated (its first rotation time stays); False if the
-        session or the old token is gone."""
+    def rotate(self, session: SessionRecord, old_hash: str, new_hash: str, sealed: str, now: int) -> bool:
+        """Issue a new token and mark the old one rotated, with its successor; False if the session or the old
+        token is gone, or the old token was already rotated: a token has at most one successor, whatever
+        runs at the same moment (the condition and the writes are one transaction)."""
         try:
             self._db_transact_retrying(
                 {
@@ -88,9 +91,13 @@ class SessionStore:
                     "Update": {
                         "TableName": self._table,
                         "Key": session_key(session.session_id, TOKEN_SK_PREFIX + old_hash),
-                        "UpdateExpression": "SET rotated_at = if_not_exists(rotated_at, :now)",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": {":now": number(now)},
+                        "UpdateExpression": "SET rotated_at = :now, successor = :new, successor_sealed = :sealed",
+                        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(rotated_at)",
+                        "ExpressionAttributeValues": {
+                            ":now": number(now),
+                            ":new": {"S": new_hash},
+                            ":sealed": {"S": sealed},
+                        },
                     }
                 },
                 {"Put": self._put(_token_item(session.session_id, new_hash, session, now), "attribute_not_exists(pk)")},
@@ -157,5 +164,9 @@ def _token_item(session_id: str, token_hash: str, session: SessionRecord, create
     }
 
 
-def _optional_int(item: Item, name: str) -> int | None:
-    return int(item[name]["N"]) if name in item else None
+def _token_from_item(item: Item) -> TokenRecord:
+    return TokenRecord(
+        rotated_at=int(item["rotated_at"]["N"]) if "rotated_at" in item else None,
+        successor_hash=item["successor"]["S"] if "successor" in item else None,
+        successor_sealed=item["successor_sealed"]["S"] if "successor_sealed" in item else None,
+    )

@@ -1,0 +1,1 @@
+"""sam local: the built arm64 function in a Lambda container (Docker, qemu on x86_64)."""

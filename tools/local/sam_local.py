@@ -1,0 +1,290 @@
+"""`make sam-invoke EVENT=events/<file>.json`: the built arm64 function in a Lambda container, through the real
+`sam local invoke`, against the running `make run` stack.
+
+What it puts together (each piece in its own module):
+- a Docker daemon and arm64 emulation (docker_host: started or registered when missing and we can);
+- the python3.13 arm64 base image: the official one when Docker has it, or when no stand-in can be built here
+  (Docker Desktop: SAM pulls it); else base_image's cached stand-in built from Debian, passed to SAM with
+  --invoke-image and --skip-pull-image (no registry is contacted);
+- the network: containers sit on Docker's default bridge and cannot reach the emulator on 127.0.0.1, so a
+  relay listens on the bridge's gateway address (the host's own address on that bridge) for the duration and
+  forwards to the emulator; the template's local-only parameter LocalEndpointUrl points the function there
+  (and, through condition LocalInvoke, sets LOCAL_MODE and the local timeout);
+- the function's environment: an env-vars file written from stack.function_settings(), the settings
+  `make run` gives its in-process function (same tables, LiveKit parameter, overrides from this environment);
+- fake AWS credentials and region for SAM to hand the container (fake_aws), never the caller's own.
+
+`start_lambda()` runs `sam local start-lambda` the same way (one warm container for many invokes); the
+tests in tests/sam_local/ use it for every file in events/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools import REPO_ROOT
+from tools.ci import cfn_template
+from tools.local import base_image, docker_host, fake_aws
+from tools.local import stack as local_stack
+
+FUNCTION = "AuthClientFunction"
+BUILT_TEMPLATE = REPO_ROOT / ".aws-sam" / "build" / "template.yaml"
+SAM = str(Path(sys.executable).parent / "sam")
+OFFICIAL_IMAGE = "public.ecr.aws/lambda/python:3.13-arm64"
+START_LAMBDA_SECONDS = 600  # SAM builds its emulator image on the base image first (RUN steps under qemu)
+
+
+class NotReady(Exception):
+    """Something `sam local` needs is missing here; the message says what, in one line."""
+
+
+# ---- the environment ---------------------------------------------------------------------------------
+
+
+def function_env_vars(environ: Mapping[str, str] = os.environ) -> dict[str, dict[str, str]]:
+    """SAM's --env-vars document: stack.function_settings() over the `make run` tables, the variables the
+    template declares only (SAM passes no others)."""
+    declared = cfn_template.load_template()["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    settings = local_stack.function_settings(fake_aws.local_table_names(), environ)
+    return {FUNCTION: {name: value for name, value in settings.items() if name in declared}}
+
+
+def sam_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """SAM's own environment: the caller's, but fake credentials and region (SAM hands them to the container)."""
+    environment = dict(environ)
+    fake_aws.use_fake_aws(region=fake_aws.REGION, environ=environment)
+    return environment | {"SAM_CLI_TELEMETRY": "0"}
+
+
+def sam_arguments(image: str, endpoint_url: str, env_vars_file: Path, template: Path = BUILT_TEMPLATE) -> list[str]:
+    """What `sam local invoke` and `sam local start-lambda` share: template, image, environment, parameters."""
+    arguments = ["--template", str(template), "--env-vars", str(env_vars_file), "--region", fake_aws.REGION]
+    if image != OFFICIAL_IMAGE:
+        arguments += ["--invoke-image", image, "--skip-pull-image"]
+    return [*arguments, "--parameter-overrides", f"LocalEndpointUrl={endpoint_url}"]
+
+
+# ---- the network: the emulator, reachable from the bridge --------------------------------------------
+
+
+class BridgeRelay:
+    """Forwards TCP connections from (host, an ephemeral port) to `target`, on a thread, until closed."""
+
+    def __init__(self, host: str, target: tuple[str, int]) -> None:
+        self._target = target
+        self._listener = socket.create_server((host, 0))
+        self._listener.setblocking(False)
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="bridge-relay", daemon=True)
+        self.address = self._listener.getsockname()[:2]
+
+    def __enter__(self) -> BridgeRelay:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._closing.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address[0]}:{self.address[1]}"
+
+    def _serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ)
+            while not self._closing.is_set():
+                for key, _ in selector.select(timeout=0.2):
+                    if key.fileobj is self._listener:
+                        client, _ = self._listener.accept()
+                        upstream = socket.create_connection(self._target)
+                        for one, other in ((client, upstream), (upstream, client)):
+                            one.setblocking(False)
+                            selector.register(one, selectors.EVENT_READ, other)
+                        continue
+                    source, sink = key.fileobj, key.data
+                    try:
+                        data = source.recv(65536)  # type: ignore[union-attr]
+                        if data:
+                            sink.setblocking(True)
+                            sink.sendall(data)
+                            sink.setblocking(False)
+                            continue
+                    except OSError:
+                        pass
+                    for end in (source, sink):
+                        with contextlib.suppress(KeyError, ValueError):
+                            selector.unregister(end)
+                        end.close()  # type: ignore[union-attr]
+            for key in list(selector.get_map().values()):
+                if key.fileobj is not self._listener:
+                    key.fileobj.close()  # type: ignore[union-attr]
+
+
+# ---- putting it together -------------------------------------------------------------------------------
+
+
+def build(build_dir: Path | None = None) -> Path:
+    """`sam build` (python3.13 on arm64, no container) into `build_dir` (default .aws-sam/build); its template."""
+    where = ["--build-dir", str(build_dir)] if build_dir else []
+    command = [SAM, "build", "--region", fake_aws.REGION, *where]
+    subprocess.run(command, cwd=REPO_ROOT, env=sam_environment(), check=True, capture_output=bool(build_dir))
+    return (build_dir or BUILT_TEMPLATE.parent) / "template.yaml"
+
+
+def prepare() -> str:
+    """Docker, arm64 emulation and the base image ready, and sam on the path; the image to run the function on."""
+    missing = docker_host.ready()
+    if missing:
+        raise NotReady(missing)
+    if shutil.which(SAM) is None:
+        raise NotReady(f"{SAM} is missing (make install)")
+    if base_image.image_loaded(OFFICIAL_IMAGE) or not base_image.can_build():
+        return OFFICIAL_IMAGE  # pulled before, or SAM pulls it (Docker Desktop: no debootstrap, a registry)
+    try:
+        return base_image.ensure()
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+        raise NotReady(f"the python3.13 arm64 base image could not be built: {error}") from None
+
+
+@dataclass
+class LocalLambda:
+    """A running `sam local start-lambda`: its Lambda API endpoint on 127.0.0.1."""
+
+    endpoint_url: str
+    log_path: Path
+
+    def client(self) -> Any:
+        from botocore.config import Config
+
+        config = Config(read_timeout=300, connect_timeout=5, retries={"total_max_attempts": 1})
+        return fake_aws.local_client("lambda", self.endpoint_url, config=config)
+
+    def invoke(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        answer = self.client().invoke(FunctionName=FUNCTION, Payload=json.dumps(event).encode())
+        raw = answer["Payload"].read()
+        if not raw:
+            log = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise RuntimeError(f"no answer from the function (timed out?); sam local start-lambda said:\n{log}")
+        payload = json.loads(raw)
+        if "FunctionError" in answer:
+            raise RuntimeError(f"the function failed: {payload}")
+        return payload
+
+
+@contextlib.contextmanager
+def local_environment(emulator_url: str, environ: Mapping[str, str]) -> Iterator[tuple[str, str, Path]]:
+    """(image, the emulator's URL on the bridge, env-vars file) for the duration: the relay runs meanwhile."""
+    image = prepare()
+    emulator_port = int(emulator_url.rsplit(":", 1)[1])
+    with (
+        BridgeRelay(docker_host.bridge_gateway(), (fake_aws.HOST, emulator_port)) as relay,
+        tempfile.TemporaryDirectory(prefix="sam-local-") as work,
+    ):
+        env_vars_file = Path(work) / "env.json"
+        variables = function_env_vars(environ)
+        variables[FUNCTION]["AWS_ENDPOINT_URL"] = relay.url  # as LocalEndpointUrl says, whatever SAM resolves
+        env_vars_file.write_text(json.dumps(variables, indent=2), encoding="utf-8")
+        yield image, relay.url, env_vars_file
+
+
+@contextlib.contextmanager
+def start_lambda(
+    emulator_url: str, environ: Mapping[str, str] = os.environ, template: Path = BUILT_TEMPLATE
+) -> Iterator[LocalLambda]:
+    """`sam local start-lambda` of `template` (a `sam build` output) with one warm container (EAGER), on a free
+    loopback port, until the end."""
+    with local_environment(emulator_url, environ) as (image, endpoint_url, env_vars_file):
+        with socket.socket() as probe:
+            probe.bind((fake_aws.HOST, 0))
+            port = probe.getsockname()[1]
+        log_path = env_vars_file.parent / "start-lambda.log"
+        command = [
+            *(SAM, "local", "start-lambda", "--host", fake_aws.HOST, "--port", str(port)),
+            *("--warm-containers", "EAGER", *sam_arguments(image, endpoint_url, env_vars_file, template)),
+        ]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=sam_environment(environ), stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            _wait_for_port(port, process, log_path)
+            yield LocalLambda(f"http://{fake_aws.HOST}:{port}", log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_LAMBDA_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"sam local start-lambda stopped:\n{log_path.read_text(errors='replace')[-4000:]}")
+        with socket.socket() as probe:
+            if probe.connect_ex((fake_aws.HOST, port)) == 0:
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"sam local start-lambda did not listen within {START_LAMBDA_SECONDS} s")
+
+
+def invoke(
+    event_path: Path, emulator_url: str, environ: Mapping[str, str] = os.environ, template: Path = BUILT_TEMPLATE
+) -> int:
+    """The real `sam local invoke` of one event file: the result on stdout, SAM's and the function's log on
+    stderr; SAM's exit code."""
+    if not template.exists():
+        build()
+    with local_environment(emulator_url, environ) as (image, endpoint_url, env_vars_file):
+        command = [SAM, "local", "invoke", FUNCTION, "--event", str(event_path)]
+        command += sam_arguments(image, endpoint_url, env_vars_file, template)
+        return subprocess.run(command, cwd=REPO_ROOT, env=sam_environment(environ), check=False).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tools.local.invoke import StackNotRunning, check_stack
+
+    parser = argparse.ArgumentParser(prog="python -m tools.local.sam_local", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=int(os.environ.get("EMULATOR_PORT", fake_aws.DEFAULT_EMULATOR_PORT)),
+        help="the port of the `make run` emulator (default: $EMULATOR_PORT or 5000)",
+    )
+    parser.add_argument(
+        "--template", type=Path, default=BUILT_TEMPLATE, help="a `sam build` output (default: .aws-sam/build)"
+    )
+    parser.add_argument("event", type=Path, metavar="EVENT", help="an API Gateway event file (events/login_ok.json)")
+    args = parser.parse_args(argv)
+    emulator_url = fake_aws.local_emulator_url(args.emulator_port)
+    try:
+        if not args.event.is_file():
+            raise FileNotFoundError(f"no event file {args.event}")
+        check_stack(emulator_url)
+        return invoke(args.event, emulator_url, template=args.template)
+    except (OSError, NotReady, StackNotRunning) as error:
+        print(f"sam-invoke: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
