@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stores, settings = open_stores(args)
         args.bcrypt_rounds = config.bcrypt_rounds(settings)
+        args.bcrypt_floor = config.bcrypt_floor(settings)
         args.session_idle_seconds = config.session_idle_seconds(settings)
         args.livekit = room_access.Target(settings, room_access.ssm_client(args, CLIENT_CONFIG))
         if "email" in args:

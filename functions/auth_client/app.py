@@ -24,7 +24,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import services
-from client_errors import CLIENT_ERRORS, REJECTED_INPUT, UnknownRoute
+from client_errors import CLIENT_ERRORS, REJECTED_INPUT, UNVERIFIED, UnknownRoute
 from inputs import LoginRequest
 from livekit_auth import browser, messages, routes, webhooks
 from livekit_auth.errors import Refused
@@ -196,11 +196,20 @@ def server_error(error: Exception) -> Response:
 
 
 def metric_names() -> set[str]:
-    """Every metric name the function can emit besides ColdStart: per route, its prefix before each kind."""
-    kinds = {SUCCEEDED, PREFLIGHT, SERVER_ERROR, REMOVAL_FAILED, *WEBHOOK_VERDICTS.values()}
-    kinds |= {row.metric for row in CLIENT_ERRORS.values() if row.metric}
+    """Every metric name the function can emit besides ColdStart: per route, its prefix before each kind it counts
+    (the kinds every route shares, and those only some routes count: ROUTE_KINDS)."""
+    kinds = {SUCCEEDED, PREFLIGHT, SERVER_ERROR} | {row.metric for row in CLIENT_ERRORS.values() if row.metric}
     kinds.discard(CLIENT_ERRORS[UnknownRoute].metric)
-    return {row.metric_prefix + kind for row in ROUTES for kind in kinds} | {CLIENT_ERRORS[UnknownRoute].metric or ""}
+    kinds -= set().union(*ROUTE_KINDS.values())
+    names = {row.metric_prefix + kind for row in ROUTES for kind in kinds | ROUTE_KINDS.get(row.handler, set())}
+    return names | {CLIENT_ERRORS[UnknownRoute].metric or ""}
+
+
+# Kinds only these routes count (by handler): removals reach LiveKit from the logout and the webhook only.
+ROUTE_KINDS = {
+    "log_out": {REMOVAL_FAILED},
+    "livekit_webhook": {REMOVAL_FAILED, UNVERIFIED, *WEBHOOK_VERDICTS.values()},
+}
 
 
 def answer(status: int, body: dict | None, extra_headers: dict[str, str] | None = None) -> Response:

@@ -16,6 +16,7 @@ from livekit_auth.errors import ChannelExists, MembersChanged, NotGranted, Unkno
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.dynamo import CATALOG_PK, ConditionFailed, Item, call, channel_member_key, now_iso, pages
 from livekit_auth.storage.records import (
+    PASSWORD_CHANGED_AT,
     AttemptState,
     Channel,
     Membership,
@@ -68,7 +69,10 @@ class AdminStore:
         user_id = str(uuid.uuid4())
         created = now_iso()
         user = user_item(
-            User(username, user_id, password_hash, active, display_name), created_at=created, updated_at=created
+            User(username, user_id, password_hash, active, display_name),
+            created_at=created,
+            updated_at=created,
+            password_changed_at=now_iso(precise=True),
         )
         profile = profile_item(user_id, username, created)
         try:
@@ -112,9 +116,15 @@ class AdminStore:
         new_hash = {
             "TableName": self.tables.users,
             "Key": username_key(username),
-            "UpdateExpression": "SET password_hash = :value, updated_at = :now ADD session_generation :one",
+            "UpdateExpression": f"SET password_hash = :value, updated_at = :now, {PASSWORD_CHANGED_AT} = :changed "
+            "ADD session_generation :one",
             "ConditionExpression": "attribute_exists(username)",
-            "ExpressionAttributeValues": {":value": {"S": password_hash}, ":now": {"S": now_iso()}, ":one": {"N": "1"}},
+            "ExpressionAttributeValues": {
+                ":value": {"S": password_hash},
+                ":now": {"S": now_iso()},
+                ":changed": {"S": now_iso(precise=True)},
+                ":one": {"N": "1"},
+            },
         }
         forget_failures = {"TableName": self.tables.attempts, "Key": username_key(username)}
         try:

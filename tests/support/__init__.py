@@ -14,5 +14,6 @@ sessions         calls of the session routes, open_session, the refused session'
 http_stack       running_stack: the local stack over HTTP, started once (the `stack` fixture)
 livekit_servers  two stand-in LiveKit servers with their own keys, configured as the function's (livekit_servers)
 stacks           stand-ins for deployed stacks (outputs and parameters) for authctl --stack
+snapstart        one SnapStart snapshot restored twice, emulated with fork (run as a module)
 livekit          the tier against LiveKit's software: missing tools, the stack pointed at a server, SDK rooms
 """

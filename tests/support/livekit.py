@@ -12,11 +12,11 @@ import os
 import shutil
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 import requests
-from livekit import api, rtc
+from livekit import api
 
 from livekit_auth import config
 from livekit_auth.routes import LOGIN, TOKEN
@@ -25,6 +25,9 @@ from tests.support.settings import BCRYPT_ROUNDS
 from tools.local import fake_aws
 from tools.local import stack as local_stack
 from tools.local.livekit_server import LiveKitServer
+
+if TYPE_CHECKING:  # the realtime SDK is imported where a room is made: the unit tests (python3.13 too) need none
+    from livekit import rtc
 
 T = TypeVar("T")
 # Debian's package (.ci/run installs it); playwright-core drives it and downloads no browser. $CHROMIUM names
@@ -131,6 +134,8 @@ class Rooms(AbstractAsyncContextManager["Rooms"]):
 
     async def join(self, url: str, token: str) -> rtc.Room:
         """A participant connected with `token` (raises rtc.ConnectError when the server refuses it)."""
+        from livekit import rtc
+
         room = rtc.Room()
         await room.connect(url, token)
         self.rooms.append(room)
@@ -164,6 +169,8 @@ async def within(future: Awaitable[T], timeout: float = EVENT_TIMEOUT_SECONDS) -
 
 async def publish_microphone(room: rtc.Room, name: str = "microphone") -> rtc.LocalTrackPublication:
     """Publish a (silent) audio track; livekit.rtc.participant.PublishTrackError when the server does not take it."""
+    from livekit import rtc
+
     track = rtc.LocalAudioTrack.create_audio_track(name, rtc.AudioSource(48000, 1))
     options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
     return await room.local_participant.publish_track(track, options)
