@@ -99,9 +99,6 @@ class AdminStore:
     def set_active(self, username: str, active: bool) -> None:
         self._update_user(username, "SET active = :value, updated_at = :now", {":value": {"BOOL": active}})
 
-    def set_password_hash(self, username: str, password_hash: str) -> None:
-        self._update_user(username, "SET password_hash = :value, updated_at = :now", {":value": {"S": password_hash}})
-
     def set_display_name(self, username: str, display_name: str | None) -> None:
         """Set the name tokens carry, or remove it (None) so they carry the username again."""
         if display_name:
