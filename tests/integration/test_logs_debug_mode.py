@@ -92,7 +92,7 @@ def use_every_session_route() -> tuple[set[str], set[int]]:
     """A login opening a session, then the token, refresh and logout routes with its Bearer token (their
     headers and bodies are what debug mode would print); the secrets involved and the statuses seen."""
     from livekit_auth.routes import LOGOUT, REFRESH, TOKEN
-    from livekit_auth.sessions import token_hash
+    from livekit_auth.session_tokens import token_hash
     from tests.support.handler import call_handler
     from tools.local.demo_data import DEMO, DEMO_PASSWORD
     from tools.local.events import login_event, session_event

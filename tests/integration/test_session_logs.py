@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities import parameters
 
 from livekit_auth import credentials
 from livekit_auth.routes import LOGOUT, REFRESH, TOKEN, Route
-from livekit_auth.sessions import ROTATION_GRACE_SECONDS, token_hash
+from livekit_auth.session_tokens import token_hash
+from livekit_auth.sessions import ROTATION_GRACE_SECONDS
 from tests.support.clock import FakeClock
 from tests.support.logs import capture_function_output, output_lines
 from tests.support.sessions import real_time_clock

@@ -15,7 +15,8 @@ from botocore.awsrequest import AWSResponse
 from moto.dynamodb.models import DynamoDBBackend
 
 import services
-from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS, IssuedSession, token_hash
+from livekit_auth.session_tokens import token_hash
+from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS, IssuedSession
 from livekit_auth.storage.sessions import MAX_CONFLICT_RETRIES
 from tests.support.clock import FakeClock
 from tests.support.sessions import (

@@ -18,7 +18,8 @@ from client_errors import CLIENT_ERRORS
 from livekit_auth import messages, passwords
 from livekit_auth.config import SESSION_IDLE, SESSION_MAX_AGE, TOKEN_ENDPOINT_TTL
 from livekit_auth.routes import TOKEN
-from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS, TOKEN_PATTERN, token_hash
+from livekit_auth.session_tokens import TOKEN_PATTERN, token_hash
+from livekit_auth.sessions import LAST_USE_WRITE_SECONDS, ROTATION_GRACE_SECONDS
 from tests.support.clock import FakeClock
 from tests.support.handler import Answer, run_on_clock
 from tests.support.logins import lock_out

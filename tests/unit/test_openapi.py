@@ -25,7 +25,7 @@ import app
 import inputs
 import session_inputs
 from client_errors import CLIENT_ERRORS, AnsweredByGateway, UnknownRoute
-from livekit_auth import browser, messages, routes, sessions
+from livekit_auth import browser, messages, routes, session_tokens
 from livekit_auth.errors import AccountLocked, Refused, SessionMissing
 from livekit_auth.passwords import MAX_PASSWORD_BYTES
 from livekit_auth.usernames import MAX_USERNAME_LENGTH
@@ -256,7 +256,7 @@ def test_security_none_for_the_login_and_preflights_the_session_token_for_the_re
         ("LoginRequest", "username", "maxLength", MAX_USERNAME_LENGTH),
         ("LoginRequest", "device", "maxLength", inputs.MAX_DEVICE_LENGTH),
         ("LoginRequest", "server_url", "maxLength", inputs.MAX_SERVER_URL_LENGTH),
-        ("Session", "token", "pattern", f"^{sessions.TOKEN_PATTERN.pattern}$"),
+        ("Session", "token", "pattern", f"^{session_tokens.TOKEN_PATTERN.pattern}$"),
     ],
 )
 def test_the_documents_limits_are_the_codes(schema, field, keyword, limit):

@@ -12,8 +12,7 @@ from inputs import MAX_DEVICE_LENGTH
 from livekit_auth import browser, messages
 from livekit_auth.config import SESSION_IDLE, TOKEN_ENDPOINT_TTL, load_settings
 from livekit_auth.routes import TOKEN
-from livekit_auth.sessions import (
-    LAST_USE_WRITE_SECONDS,
+from livekit_auth.session_tokens import (
     SECRET_BYTES,
     TOKEN_PATTERN,
     new_session_token,
@@ -21,6 +20,7 @@ from livekit_auth.sessions import (
     seal_successor,
     token_hash,
 )
+from livekit_auth.sessions import LAST_USE_WRITE_SECONDS
 from livekit_auth.storage.sessions import TokenRecord
 from session_inputs import bearer_token
 from tools.ci.cfn_template import load_template, table_specs

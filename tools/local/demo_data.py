@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from livekit_auth.config import SESSION_MAX_AGE
 from livekit_auth.passwords import hash_password
-from livekit_auth.sessions import token_hash
+from livekit_auth.session_tokens import token_hash
 from livekit_auth.storage.records import Membership, SessionRecord
 from livekit_auth.storage.sessions import SessionStore
 from livekit_authctl.storage.admin import AdminStore

@@ -19,6 +19,7 @@ Module map:
     storage/     the only code that knows the DynamoDB table layouts, split by consumer (see its map)
     login        the login use case: credentials in, channel tokens out
     sessions     sessions: open, the token endpoint's short tokens, refresh (rotation), logout
+    session_tokens  a session token: made, hashed for storage, its successor sealed for a replay
     browser      CORS and security headers for browser clients
     routes       the API's routes, one row each (path, handler, log message, metric prefix): the
                  handler, its preflights and the local API Gateway all read them

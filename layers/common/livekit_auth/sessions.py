@@ -14,9 +14,6 @@ memberships Query and (at most once an hour) the last-use write side by side: tw
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 import secrets
 import time
@@ -39,6 +36,14 @@ from livekit_auth.errors import (
 from livekit_auth.login import LoginResult, membership_token
 from livekit_auth.server_keys import ServerKeys
 from livekit_auth.server_urls import is_allowed
+from livekit_auth.session_tokens import (
+    SESSION_ID_BYTES,
+    TOKEN_PATTERN,
+    new_session_token,
+    open_successor,
+    seal_successor,
+    token_hash,
+)
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.records import Membership, SessionRecord, User
 from livekit_auth.storage.sessions import SessionStore, TokenRecord
@@ -46,65 +51,10 @@ from livekit_auth.tokens import room_name
 
 ROTATION_GRACE_SECONDS = 30  # two tabs refreshing at once, or a client retrying a lost answer, get one successor
 LAST_USE_WRITE_SECONDS = 3600  # last use is written at most this often per session
-SESSION_ID_BYTES = 16
-SECRET_BYTES = 32  # 256 bits from the OS CSPRNG
-TOKEN_PATTERN = re.compile(r"([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})")  # token_urlsafe of 16 and 32 bytes
 DEVICE_IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the <device> of `<user_id>:<device>`
-SUCCESSOR_PAD_CONTEXT = b"livekit-auth session token successor v1"  # what seal_successor's pad is for
 
 # Beside the memberships Query: the user read, the last-use write, the credentials (on a cold start).
 _side_by_side = ThreadPoolExecutor(max_workers=3, thread_name_prefix="session-io")
-
-
-def token_hash(token: str) -> str:
-    """What is stored instead of the token: its SHA-256, hex.
-
-    A fast hash is enough here, unlike for passwords: the token carries 256 random bits, so nobody
-    can guess their way back from a leaked hash, and a slow hash (bcrypt) would only cost every
-    token call. Unsalted on purpose, so the hash itself is the lookup key.
-    """
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def new_session_token(session_id: str) -> str:
-    return f"{session_id}.{secrets.token_urlsafe(SECRET_BYTES)}"
-
-
-def seal_successor(presented: str, successor: str) -> str:
-    """The successor's secret as the old token's item keeps it: XORed with a pad only the old token computes.
-
-    A refresh replayed within the grace window must answer the successor already issued, but the table
-    keeps no token a client could present. The pad is HMAC-SHA256 keyed with the presented token, which
-    is never stored (its SHA-256 is: HMAC's output tells nothing of it), so a read of the table opens
-    nothing, and whoever presents the old token could have had the successor from the refresh anyway.
-    Each token is rotated at most once (the store's condition), so each pad seals one secret: a one-time
-    pad. The standard library's HMAC, where AES-GCM would add a native dependency to the layer.
-    """
-    secret = base64.urlsafe_b64decode(successor.split(".", 1)[1] + "=")
-    return _b64(_xor(secret, _successor_pad(presented)))
-
-
-def open_successor(presented: str, token: TokenRecord) -> str | None:
-    """The successor seal_successor sealed on the presented token's item, or None without one (or a bad one)."""
-    if token.successor_sealed is None or token.successor_hash is None:
-        return None
-    sealed = base64.urlsafe_b64decode(token.successor_sealed + "=")
-    if len(sealed) != SECRET_BYTES:
-        return None
-    successor = f"{presented.split('.', 1)[0]}.{_b64(_xor(sealed, _successor_pad(presented)))}"
-    return successor if hmac.compare_digest(token_hash(successor), token.successor_hash) else None
-
-
-def _successor_pad(presented: str) -> bytes:
-    return hmac.new(presented.encode("ascii"), SUCCESSOR_PAD_CONTEXT, hashlib.sha256).digest()
-
-
-def _xor(data: bytes, pad: bytes) -> bytes:
-    return bytes(a ^ b for a, b in zip(data, pad, strict=True))
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
 def device_identity(record: SessionRecord) -> str:

@@ -6,7 +6,7 @@ Sessions table   pk (session id), sk
     <session id>   TOKEN#<sha256>    one token issued for it: created_at, expires_at (TTL); once a refresh
                                      replaced it: rotated_at, successor (the new token's sha256) and
                                      successor_sealed (the new token's secret, sealed under this token:
-                                     sessions.seal_successor), so a replay gets the same successor
+                                     session_tokens.seal_successor), so a replay gets the same successor
     index ByUser   user_id (PK), created_at (SK): a user's sessions, for authctl; only SESSION items
                    carry user_id, so tokens stay out of it
 
