@@ -322,10 +322,16 @@ def _runtime_answers(container: str) -> bool:
     if published.returncode or not published.stdout.strip():
         return False
     host, port = published.stdout.split()[0].rsplit(":", 1)
+    return http_answers(host, int(port))
+
+
+def http_answers(host: str, port: int) -> bool:
+    """Whether an HTTP server answers at (host, port): Docker's proxy accepts and closes without a word while
+    nothing listens behind it."""
     try:
-        with socket.create_connection((host, int(port)), timeout=5) as connection:
+        with socket.create_connection((host, port), timeout=5) as connection:
             connection.sendall(b"GET /ready HTTP/1.0\r\n\r\n")
-            return connection.recv(16).startswith(b"HTTP/")  # the proxy alone closes without a word
+            return connection.recv(16).startswith(b"HTTP/")
     except OSError:
         return False
 
