@@ -1,5 +1,5 @@
 """`make sam-invoke EVENT=events/<file>.json`: the built arm64 function in a Lambda container, through the real
-`sam local invoke`, against the running `make run` stack.
+`sam local start-lambda`, against the running `make run` stack.
 
 What it puts together (each piece in its own module):
 - a Docker daemon and arm64 emulation (docker_host: started or registered when missing and we can);
@@ -12,10 +12,11 @@ What it puts together (each piece in its own module):
   (and, through condition LocalInvoke, sets LOCAL_MODE and the local timeout);
 - the function's environment: an env-vars file written from stack.function_settings(), the settings
   `make run` gives its in-process function (same tables, LiveKit parameter, overrides from this environment);
-- fake AWS credentials and region for SAM to hand the container (fake_aws), never the caller's own.
+- fake AWS credentials and region for SAM to hand the container (fake_aws), never the caller's own;
+- a copy of the build with Python 3.13 bytecode (compiled_build), so a cold start under qemu compiles nothing.
 
-`start_lambda()` runs `sam local start-lambda` the same way (one warm container for many invokes); the
-tests in tests/sam_local/ use it for every file in events/.
+`start_lambda()` starts one warm container (EAGER) and waits until its runtime emulator answers; `invoke()`
+(make sam-invoke) sends it one event, the tests in tests/sam_local/ every file in events/.
 """
 
 from __future__ import annotations
