@@ -241,8 +241,8 @@ class LocalLambda:
             log = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
             raise RuntimeError(f"no answer from the function (timed out?); sam local start-lambda said:\n{log}")
         payload = json.loads(raw)
-        if "FunctionError" in answer:
-            raise RuntimeError(f"the function failed: {payload}")
+        if "FunctionError" in answer or (isinstance(payload, dict) and "errorType" in payload):
+            raise RuntimeError(f"the function failed: {payload}")  # SAM's start-lambda leaves the header out
         return payload
 
 
