@@ -10,6 +10,7 @@ channels          `channel add|rename|list`
 grants            `grant`, `revoke`
 transfer          `export`, `import`: the commands, writing the plan, the summary
 import_plan       what an import would change (create/update, never delete), read from the keys it names
+import_users      which import rows may touch which users (collisions, user_ids, bcrypt floor) and how
 transfer_formats  what import reads: authctl's JSON lines or Django's `dumpdata auth.user`, detected by content
 progress          the import's progress on stderr
 hashes            hash rules: which stored hash an import keeps, how a format is named

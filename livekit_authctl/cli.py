@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stores, settings = open_stores(args)
         args.bcrypt_rounds = config.bcrypt_rounds(settings)
+        args.bcrypt_floor = config.bcrypt_floor(settings)
         args.session_idle_seconds = config.session_idle_seconds(settings)
         if "email" in args:
             args.email = email_address(args.email)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from livekit_auth import legacy_hashes
 
 
@@ -15,6 +17,18 @@ def downgrade(stored: str, imported: str, rounds: int) -> bool:
     made_here = stored.startswith(legacy_hashes.NATIVE_PREFIX) and legacy_hashes.is_current(stored, rounds)
     older = not (imported.startswith(legacy_hashes.NATIVE_PREFIX) and legacy_hashes.is_current(imported, rounds))
     return (stored.startswith("$2") and not imported.startswith("$2")) or (made_here and older)
+
+
+def changed_here_after(stored: str | None, imported: str | None) -> bool:
+    """Whether the password here was set after the file's (password_changed_at of each).
+
+    A change recorded here (user add, user passwd, an import that set the hash) outlives a file that
+    records none (Django, older exports) or an earlier one: a snapshot taken before a `user passwd` must
+    not bring the old password back. The login's upgrade of a hash is no password change: it records none.
+    """
+    if stored is None:
+        return False
+    return imported is None or datetime.fromisoformat(stored) > datetime.fromisoformat(imported)
 
 
 def hash_description(encoded: str) -> str:

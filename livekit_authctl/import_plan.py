@@ -1,36 +1,21 @@
 """What an import would change: each incoming record compared with the tables, by reading only the keys it names.
 
 The plan creates or updates, never deletes. Its writes go in three passes (users; channel records and
-channels; grants), so a user item always exists before anything that names its user_id. Writing it and
-reporting on it are the command's (transfer.py).
+channels; grants), so a user item always exists before anything that names its user_id. Which rows may
+touch which users, and how: import_users.py. Writing the plan and reporting on it: transfer.py.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field, replace
 
-from livekit_auth import legacy_hashes
-from livekit_auth.storage.dynamo import Item, now_iso
-from livekit_auth.storage.records import (
-    Channel,
-    catalog_key,
-    channel_item,
-    membership_item,
-    membership_key,
-    profile_key,
-)
-from livekit_authctl.hashes import downgrade
-from livekit_authctl.storage.transfer import (
-    GrantRecord,
-    Put,
-    TransferStore,
-    pair,
-    profile_item,
-    user_from_item,
-    user_item,
-)
-from livekit_authctl.transfer_formats import KINDS, Incoming, IncomingUser, with_user_id
+from livekit_auth.storage.dynamo import Item
+from livekit_auth.storage.records import Channel, catalog_key, channel_item, membership_item, membership_key
+from livekit_authctl.import_users import ImportRules, UserPlanner
+from livekit_authctl.storage.transfer import GrantRecord, Put, TransferStore, UserUpdate, pair
+from livekit_authctl.transfer_formats import KINDS, Incoming
+
+__all__ = ["ImportRules", "Plan", "plan_import"]
 
 
 @dataclass
@@ -49,14 +34,17 @@ class Plan:
     locked: list[str] = field(default_factory=list)  # accounts that cannot log in until `user passwd`
     legacy: int = 0  # users whose hash the first login upgrades
     kept: list[str] = field(default_factory=list)  # users whose bcrypt hash the file's older one did not replace
-    users: list[Put] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # import_users.SKIP_*: users (or rows) not taken
+    weak: int = 0  # bcrypt below the floor, kept by --allow-weak-bcrypt for the next login to upgrade
+    users: list[Put] = field(default_factory=list)  # new users
+    updates: list[UserUpdate] = field(default_factory=list)  # existing users: conditional, per user
     records: list[Put] = field(default_factory=list)  # channel records (profiles) and new channels
     renames: list[Channel] = field(default_factory=list)
     grants: list[Put] = field(default_factory=list)
 
     @property
     def writes(self) -> int:
-        return len(self.users) + len(self.records) + len(self.renames) + len(self.grants)
+        return len(self.users) + len(self.updates) + len(self.records) + len(self.renames) + len(self.grants)
 
     def count(self, kind: str, outcome: str, label: str, detail: str = "") -> None:
         tally = self.tallies[kind]
@@ -65,100 +53,39 @@ class Plan:
             verb = "create" if outcome == "created" else "update"
             self.actions.append(f"{verb} {kind} {label}{': ' + detail if detail else ''}")
 
+    def conflict(self, update: UserUpdate) -> None:
+        """An update that lost to a concurrent change (`user passwd`, a login's upgrade ...): that row fails."""
+        self.tallies["user"].updated -= 1
+        self.refuse("user", update.where, f"{update.username} changed here while importing: run the import again")
+
     def refuse(self, kind: str, where: str, reason: str) -> None:
         """`kind` "record" (not JSON, no known kind) counts in the `other` row of the summary."""
         self.tallies.setdefault(kind if kind in KINDS else "other", Tally()).refused += 1
         self.refusals.append(f"{where}: {kind}: {reason}")
 
 
-def plan_import(store: TransferStore, incoming: Incoming, rounds: int) -> Plan:
-    """What importing `incoming` would change, found by reading only the keys it names."""
-    return Planner(store, rounds).run(incoming)
+def plan_import(store: TransferStore, incoming: Incoming, rules: ImportRules) -> Plan:
+    """What importing `incoming` would change, found by reading only the keys it names (and, for a row
+    with a user_id new here, one projected scan of the users: who owns that user_id)."""
+    return Planner(store, rules).run(incoming)
 
 
 class Planner:
-    def __init__(self, store: TransferStore, rounds: int) -> None:
+    def __init__(self, store: TransferStore, rules: ImportRules) -> None:
         self.store = store
-        self.rounds = rounds
+        self.rules = rules
         self.plan = Plan()
         self.refused_users: set[str] = set()  # their grants are refused, not looked up
 
     def run(self, incoming: Incoming) -> Plan:
         for kind, where, reason in incoming.refusals:
             self.plan.refuse(kind, where, reason)
-        user_ids = self.users(incoming.users)
+        users = UserPlanner(self.store, self.plan, self.rules)
+        user_ids = users.run(incoming.users)
+        self.refused_users = users.refused
         channel_names = self.channels(incoming.channels)
         self.grants(incoming.grants, user_ids, channel_names)
         return self.plan
-
-    # ---- users ----------------------------------------------------------------------------------------------
-
-    def users(self, incoming: list[IncomingUser]) -> dict[str, str]:
-        """Plan the users; return {username: user_id} of those a grant may name."""
-        users: dict[str, IncomingUser] = {}
-        for user in incoming:
-            if user.record.username in users:
-                first = users[user.record.username].where
-                self.refuse_user(user, f"{user.record.username} again (first at {first})")
-            else:
-                users[user.record.username] = user
-        existing = self.store.user_items(users)
-        chosen: dict[str, IncomingUser] = {}
-        claimed: dict[str, str] = {}  # user_id -> where, within the file
-        for username, user in users.items():
-            if username in existing:
-                current = existing[username]["user_id"]["S"]
-                if user.record.user_id and user.record.user_id != current:
-                    self.refuse_user(user, f"{username} exists here with another user_id ({current})")
-                    continue
-                user = with_user_id(user, current)
-            elif not user.record.user_id:
-                user = with_user_id(user, str(uuid.uuid4()))
-            if user.record.user_id in claimed:
-                self.refuse_user(user, f"user_id {user.record.user_id} again (first at {claimed[user.record.user_id]})")
-                continue
-            claimed[user.record.user_id] = user.where
-            chosen[username] = user
-        profiles = self.store.channel_items(profile_key(user.record.user_id) for user in chosen.values())
-        user_ids = {}
-        for username, user in chosen.items():
-            profile = profiles.get(pair(profile_key(user.record.user_id)))
-            if profile and profile.get("username", {}).get("S", username) != username:
-                self.refuse_user(user, f"user_id {user.record.user_id} belongs to another user here")
-                continue
-            self.user(user, existing.get(username), has_profile=profile is not None)
-            user_ids[username] = user.record.user_id
-        return user_ids
-
-    def user(self, user: IncomingUser, existing: Item | None, *, has_profile: bool) -> None:
-        record, plan, tables = user.record, self.plan, self.store.tables
-        current = user_from_item(existing, channel_record=has_profile) if existing else None
-        if current and downgrade(current.password_hash, record.password_hash, self.rounds):
-            record = replace(record, password_hash=current.password_hash)
-            plan.kept.append(record.username)
-        elif user.locked:
-            plan.locked.append(f"{record.username} ({user.locked})")
-        if not legacy_hashes.is_current(record.password_hash, self.rounds):
-            plan.legacy += 1
-        wants_profile = record.channel_record and not has_profile
-        if wants_profile:
-            plan.records.append(Put(tables.channels, profile_item(record)))
-        if current is None:
-            plan.users.append(Put(tables.users, user_item(record)))
-            plan.count("user", "created", record.username)
-            return
-        changes = [name for name in ("password_hash", "active") if getattr(record, name) != getattr(current, name)]
-        if record.display_name is not None and record.display_name != current.display_name:
-            changes.append("display_name")
-        if changes:
-            plan.users.append(Put(tables.users, user_item(replace(record, updated_at=now_iso()), existing)))
-        if wants_profile:
-            changes.append("channel record")
-        plan.count("user", "updated" if changes else "unchanged", record.username, ", ".join(changes))
-
-    def refuse_user(self, user: IncomingUser, reason: str) -> None:
-        self.refused_users.add(user.record.username)
-        self.plan.refuse("user", user.where, reason)
 
     # ---- channels -------------------------------------------------------------------------------------------
 

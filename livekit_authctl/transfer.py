@@ -15,7 +15,8 @@ from typing import Any
 
 from livekit_auth.storage.records import Channel
 from livekit_authctl.common import command, email_address, note
-from livekit_authctl.import_plan import Plan, plan_import
+from livekit_authctl.import_plan import ImportRules, Plan, plan_import
+from livekit_authctl.import_users import COLLISION_RULES
 from livekit_authctl.progress import Progress
 from livekit_authctl.storage.stores import Stores
 from livekit_authctl.storage.transfer import BatchNotDone, GrantRecord, UserRecord
@@ -42,6 +43,18 @@ def add_commands(commands: Any) -> None:
         choices=USERNAME_FIELDS,
         default="auto",
         help="Django: which field is the username (auto: `username` if an email, else `email`)",
+    )
+    imported.add_argument(
+        "--on-collision",
+        choices=COLLISION_RULES,
+        default="refuse",
+        help="a username on several rows, or a Django row naming an account it did not create: refuse the rows "
+        "(default); keep the first row and the account here; or adopt that account (the row updates it)",
+    )
+    imported.add_argument(
+        "--allow-weak-bcrypt",
+        action="store_true",
+        help="keep bcrypt hashes below the cost floor (refused by default); the next login re-hashes them",
     )
 
 
@@ -85,13 +98,19 @@ def export_line(record: UserRecord | Channel | GrantRecord) -> dict[str, Any]:
 def import_command(stores: Stores, args: argparse.Namespace) -> None:
     text = read_input(args.file)
     incoming = read_records(text, email_address, args.username_field)
-    plan = plan_import(stores.transfer, incoming, args.bcrypt_rounds)
+    rules = ImportRules(
+        rounds=args.bcrypt_rounds,
+        floor=args.bcrypt_floor,  # cli.main: config.bcrypt_floor of the target
+        allow_weak_bcrypt=args.allow_weak_bcrypt,
+        on_collision=args.on_collision,
+    )
+    plan = plan_import(stores.transfer, incoming, rules)
     if args.dry_run:
         for action in plan.actions:
             print(f"would {action}")
     else:
         apply(stores, plan)
-    print_summary(plan, source=incoming.source, name=args.file, dry_run=args.dry_run)
+    print_summary(plan, source=incoming.source, name=args.file, dry_run=args.dry_run, floor=rules.floor)
     refused = len(plan.refusals)
     if refused:
         rest = "nothing written" if args.dry_run else "the rest is imported"
@@ -115,6 +134,12 @@ def apply(stores: Stores, plan: Plan) -> None:
     progress = Progress(plan.writes)
     try:
         stores.transfer.write(plan.users, progress.advance)
+        for update in plan.updates:  # one conditional write each: a concurrent change fails that row only
+            if not stores.transfer.update_user(update):
+                plan.conflict(update)
+            elif update.ends_sessions:  # revoked by the update's generation; now their items go, as passwd does
+                stores.sessions.forget_sessions(update.user_id)
+            progress.advance(1)
         stores.transfer.write(plan.records, progress.advance)
         for channel in plan.renames:
             stores.admin.rename_channel(channel.channel_id, channel.name)
@@ -129,7 +154,7 @@ def apply(stores: Stores, plan: Plan) -> None:
     progress.finish()
 
 
-def print_summary(plan: Plan, *, source: str, name: str, dry_run: bool) -> None:
+def print_summary(plan: Plan, *, source: str, name: str, dry_run: bool, floor: int) -> None:
     """The per-kind table, then the refusals, the locked accounts and the legacy hashes left to upgrade."""
     print(f"{'dry run: nothing written; ' if dry_run else ''}{name} read as {source}")
     print(f"{'':8}{'created':>9}{'updated':>9}{'unchanged':>11}{'refused':>9}")
@@ -145,5 +170,11 @@ def print_summary(plan: Plan, *, source: str, name: str, dry_run: bool) -> None:
             print(f"  {account}")
     if plan.kept:
         print(f"{len(plan.kept)} user(s) keep their bcrypt hash over the file's older format (upgraded or reset here)")
+    for reason, labels in plan.skipped.items():
+        if labels:
+            print(f"{len(labels)} user(s) skipped: {reason}: {', '.join(labels)}")
+    if plan.weak:
+        kept = f"{plan.weak} user(s) keep a bcrypt hash below cost {floor} (--allow-weak-bcrypt)"
+        print(f"{kept}: upgraded at next login")
     if plan.legacy:
         print(f"{plan.legacy} user(s) with a legacy or other-cost hash: upgraded at their next login")

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from livekit_auth import legacy_hashes
@@ -25,6 +26,9 @@ USERNAME_FIELDS = ("auto", "username", "email")  # --username-field
 EXPORT_FORMAT = "authctl export"
 DJANGO_FORMAT = "Django dumpdata auth.user"
 
+UNUSABLE = "unusable password"  # IncomingUser.locked of Django's `!...`: it always wins over a hash here (L6)
+DJANGO_SOURCE = "django:"  # + the row's pk: the source_id of a user a Django row created
+
 UsernameCheck = Callable[[str], str]  # the username as stored, or raises with a reason
 
 
@@ -37,6 +41,11 @@ class IncomingUser:
     where: str
     record: UserRecord  # user_id "" when the record carries none (a new one is made unless the user exists)
     locked: str | None = None  # why this account cannot log in until `authctl user passwd`
+
+    @property
+    def unusable(self) -> bool:
+        """The source made this password unusable: the account must not log in with any password here."""
+        return self.locked == UNUSABLE
 
 
 @dataclass
@@ -125,6 +134,8 @@ def export_user(where: str, entry: dict[str, Any], check_username: UsernameCheck
         created_at=_optional_str(entry, "created_at"),
         updated_at=_optional_str(entry, "updated_at"),
         channel_record=_bool(entry, "channel_record"),
+        password_changed_at=_moment(entry, "password_changed_at"),
+        source_id=_optional_str(entry, "source_id"),
     )
     return IncomingUser(where, record, locked)
 
@@ -165,6 +176,7 @@ def django_user(where: str, entry: dict[str, Any], check_username: UsernameCheck
     if not isinstance(is_active, bool):
         raise Refused("`is_active` is not true or false")
     joined = fields.get("date_joined")
+    pk = entry.get("pk")
     record = UserRecord(
         username=username,
         user_id=_user_id(user_id) if user_id else "",
@@ -172,6 +184,7 @@ def django_user(where: str, entry: dict[str, Any], check_username: UsernameCheck
         active=is_active,
         display_name=display_name,
         created_at=joined if isinstance(joined, str) else None,
+        source_id=f"{DJANGO_SOURCE}{pk}" if isinstance(pk, int | str) and not isinstance(pk, bool) else None,
     )
     return IncomingUser(where, record, locked)
 
@@ -201,7 +214,7 @@ def stored_hash(encoded: str) -> tuple[str, str | None]:
     unsupported formats are replaced by a marker naming the format, so the weak hash is not kept.
     """
     if encoded.startswith(legacy_hashes.LOCKED_PREFIX):
-        return encoded, "unusable password"
+        return encoded, UNUSABLE
     unkept = legacy_hashes.unkept_format(encoded)
     if unkept:
         return legacy_hashes.WEAK_MARKER + unkept, f"{unkept} hash not kept"
@@ -257,6 +270,20 @@ def _required_str(entry: dict[str, Any], name: str) -> str:
     value = entry.get(name)
     if not isinstance(value, str):
         raise Refused(f"`{name}` is missing or not text")
+    return value
+
+
+def _moment(entry: dict[str, Any], name: str) -> str | None:
+    """An ISO 8601 time with its offset, as written (now_iso), or None."""
+    value = _optional_str(entry, name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Refused(f"`{name}` is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise Refused(f"`{name}` has no UTC offset")
     return value
 
 

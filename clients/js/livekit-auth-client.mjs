@@ -80,7 +80,9 @@ export class LiveKitAuthClient {
   #fetch;
   #refreshing = null; // one rotation at a time: a second refresh() joins the first
 
-  constructor({ baseUrl, storage = memoryStorage(), fetch: fetchFunction = globalThis.fetch } = {}) {
+  // The default calls fetch through globalThis: a browser refuses window.fetch called on another object
+  // ("Illegal invocation"), as it would be here as this.#fetch(...).
+  constructor({ baseUrl, storage = memoryStorage(), fetch: fetchFunction = (...args) => globalThis.fetch(...args) } = {}) {
     if (!baseUrl) throw new TypeError('baseUrl is required: the URL in front of /api/auth/');
     this.#baseUrl = new URL(String(baseUrl).replace(/\/*$/, '/'));
     this.#storage = storage;

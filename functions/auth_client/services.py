@@ -8,6 +8,7 @@ tests build them with `build_*` on a clock they control.
 from __future__ import annotations
 
 import functools
+import random
 import time
 from collections.abc import Callable
 
@@ -15,7 +16,7 @@ import boto3
 
 from livekit_auth.aws import CLIENT_CONFIG
 from livekit_auth.config import Settings, allowed_origins, load_settings, require_function_settings
-from livekit_auth.credentials import livekit_credentials
+from livekit_auth.credentials import livekit_credentials, ssm_provider
 from livekit_auth.login import LoginPolicy, LoginService
 from livekit_auth.password_upgrades import PasswordUpgrader
 from livekit_auth.passwords import dummy_hash
@@ -24,6 +25,17 @@ from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.attempts import LoginThrottle
 from livekit_auth.storage.sessions import SessionStore
 from livekit_auth.storage.upgrades import HashUpgrades
+
+try:  # Lambda's Python runtime (3.12+) provides it; elsewhere the hooks below are plain functions
+    from snapshot_restore_py import register_after_restore, register_before_snapshot
+except ImportError:
+
+    def register_before_snapshot(hook: Callable[[], None]) -> Callable[[], None]:
+        return hook
+
+    def register_after_restore(hook: Callable[[], None]) -> Callable[[], None]:
+        return hook
+
 
 dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
 
@@ -79,3 +91,26 @@ def cors_allowlist() -> tuple[str, ...]:
         return configured()[0].allowed_origins
     except Exception:
         return allowed_origins()
+
+
+# ---- SnapStart (template.yaml, EnableSnapStart): one snapshot of the initialised container, many restores ----
+
+
+@register_before_snapshot
+def before_snapshot() -> None:
+    """Build settings and the login service (the dummy hash's bcrypt) into the snapshot, so no restored
+    container's first login pays for them. No AWS call and no secret: those stay per restore."""
+    try:
+        configured()
+    except Exception:  # a misconfigured function still starts; its requests answer the guide's 500
+        configured.cache_clear()
+
+
+@register_after_restore
+def after_restore() -> None:
+    """Every restore of one snapshot starts with the same memory. Drop the cached LiveKit credentials
+    (they may have been rotated while the snapshot slept) and re-seed `random` (botocore's retry jitter),
+    which would otherwise repeat itself in every restored container. Session and token ids come from
+    `secrets` (the OS's randomness), which a snapshot does not copy."""
+    ssm_provider.clear_cache()
+    random.seed()

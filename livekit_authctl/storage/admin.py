@@ -16,6 +16,7 @@ from livekit_auth.errors import ChannelExists, MembersChanged, NotGranted, Unkno
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.dynamo import CATALOG_PK, ConditionFailed, Item, call, channel_member_key, now_iso, pages
 from livekit_auth.storage.records import (
+    PASSWORD_CHANGED_AT,
     AttemptState,
     Channel,
     Membership,
@@ -68,7 +69,10 @@ class AdminStore:
         user_id = str(uuid.uuid4())
         created = now_iso()
         user = user_item(
-            User(username, user_id, password_hash, active, display_name), created_at=created, updated_at=created
+            User(username, user_id, password_hash, active, display_name),
+            created_at=created,
+            updated_at=created,
+            password_changed_at=now_iso(precise=True),
         )
         profile = profile_item(user_id, username, created)
         try:
@@ -95,9 +99,6 @@ class AdminStore:
     def set_active(self, username: str, active: bool) -> None:
         self._update_user(username, "SET active = :value, updated_at = :now", {":value": {"BOOL": active}})
 
-    def set_password_hash(self, username: str, password_hash: str) -> None:
-        self._update_user(username, "SET password_hash = :value, updated_at = :now", {":value": {"S": password_hash}})
-
     def set_display_name(self, username: str, display_name: str | None) -> None:
         """Set the name tokens carry, or remove it (None) so they carry the username again."""
         if display_name:
@@ -112,9 +113,15 @@ class AdminStore:
         new_hash = {
             "TableName": self.tables.users,
             "Key": username_key(username),
-            "UpdateExpression": "SET password_hash = :value, updated_at = :now ADD session_generation :one",
+            "UpdateExpression": f"SET password_hash = :value, updated_at = :now, {PASSWORD_CHANGED_AT} = :changed "
+            "ADD session_generation :one",
             "ConditionExpression": "attribute_exists(username)",
-            "ExpressionAttributeValues": {":value": {"S": password_hash}, ":now": {"S": now_iso()}, ":one": {"N": "1"}},
+            "ExpressionAttributeValues": {
+                ":value": {"S": password_hash},
+                ":now": {"S": now_iso()},
+                ":changed": {"S": now_iso(precise=True)},
+                ":one": {"N": "1"},
+            },
         }
         forget_failures = {"TableName": self.tables.attempts, "Key": username_key(username)}
         try:

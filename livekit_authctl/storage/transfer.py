@@ -45,6 +45,8 @@ class UserRecord:
     created_at: str | None = None
     updated_at: str | None = None
     channel_record: bool = True  # the user's PROFILE item exists (without it, logins get the guide's 404)
+    password_changed_at: str | None = None  # records.user_item: an import older than this keeps the hash here
+    source_id: str | None = None  # records.user_item: "django:<pk>", the source row that may update this user
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,24 @@ class Snapshot:
     channels: list[Channel]
     grants: list[GrantRecord]
     orphans: int  # channel-table items of no user in the users table (not exported)
+
+
+@dataclass(frozen=True)
+class UserUpdate:
+    """A change to an existing user, written only if the item is still as the import read it."""
+
+    where: str  # the row, for its error
+    username: str
+    user_id: str
+    read: Item  # the item as read: its version (VERSION_ATTRIBUTES)
+    sets: Item  # attribute -> new value
+    removes: tuple[str, ...] = ()
+    ends_sessions: bool = False  # the hash or `active` changed: session_generation + 1, lockout counters cleared
+
+
+# What the import's UpdateItem requires unchanged since it read the user: every attribute a concurrent
+# `user passwd`, `disable`/`enable`, `logout`, `rename` or the login's hash upgrade changes.
+VERSION_ATTRIBUTES = ("user_id", "password_hash", "active", "updated_at", "session_generation", "password_changed_at")
 
 
 @dataclass(frozen=True)
@@ -118,6 +138,13 @@ class TransferStore:
         keys = [records.username_key(username) for username in usernames]
         return {item["username"]["S"]: item for item in self._batch_get(self.tables.users, keys)}
 
+    def usernames_by_user_id(self) -> dict[str, str]:
+        """{user_id: username} of every user (one projected Scan): the users table has no user_id index."""
+        items = dynamo.pages(
+            self._db.scan, TableName=self.tables.users, ProjectionExpression="username, user_id", ConsistentRead=True
+        )
+        return {item["user_id"]["S"]: item["username"]["S"] for item in items}
+
     def channel_items(self, keys: Iterable[Item]) -> dict[tuple[str, str], Item]:
         """Items of the channels table by pair(key): profiles, catalog entries and memberships."""
         return {pair(item): item for item in self._batch_get(self.tables.channels, list(keys))}
@@ -152,6 +179,43 @@ class TransferStore:
                 by_table.setdefault(put.table, []).append({"PutRequest": {"Item": put.item}})
             self._batch_write(by_table)
             progress(len(batch))
+
+    def update_user(self, update: UserUpdate) -> bool:
+        """Apply `update` if the user is still as read (False when not: a concurrent change won); when it ends
+        the sessions, in one transaction with the lockout counters' deletion, as `user passwd` does."""
+        names = {f"#a{n}": name for n, name in enumerate(VERSION_ATTRIBUTES)}
+        values: Item = {f":v{n}": update.read[name] for n, name in enumerate(VERSION_ATTRIBUTES) if name in update.read}
+        condition = " AND ".join(
+            f"#a{n} = :v{n}" if name in update.read else f"attribute_not_exists(#a{n})"
+            for n, name in enumerate(VERSION_ATTRIBUTES)
+        )
+        sets = [f"#s{n} = :s{n}" for n in range(len(update.sets))]
+        names |= {f"#s{n}": name for n, name in enumerate(update.sets)}
+        values |= {f":s{n}": value for n, value in enumerate(update.sets.values())}
+        expression = "SET " + ", ".join(sets)
+        if update.removes:
+            names |= {f"#r{n}": name for n, name in enumerate(update.removes)}
+            expression += " REMOVE " + ", ".join(f"#r{n}" for n in range(len(update.removes)))
+        if update.ends_sessions:
+            expression += " ADD #generation :one"
+            names["#generation"], values[":one"] = "session_generation", dynamo.number(1)
+        write = {
+            "TableName": self.tables.users,
+            "Key": records.username_key(update.username),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        failures = {"TableName": self.tables.attempts, "Key": records.username_key(update.username)}
+        try:
+            if update.ends_sessions:
+                dynamo.call(self._db.transact_write_items, TransactItems=[{"Update": write}, {"Delete": failures}])
+            else:
+                dynamo.call(self._db.update_item, **write)
+        except dynamo.ConditionFailed:
+            return False
+        return True
 
     def _batch_write(self, requests: dict[str, list[Item]]) -> None:
         pending = requests
@@ -194,9 +258,11 @@ def user_from_item(item: Item, *, channel_record: bool) -> UserRecord:
         password_hash=user.password_hash,
         active=user.active,
         display_name=user.display_name,
-        created_at=item.get("created_at", {}).get("S"),
-        updated_at=item.get("updated_at", {}).get("S"),
+        created_at=records.optional_text(item, "created_at"),
+        updated_at=records.optional_text(item, "updated_at"),
         channel_record=channel_record,
+        password_changed_at=records.optional_text(item, records.PASSWORD_CHANGED_AT),
+        source_id=records.optional_text(item, records.SOURCE_ID),
     )
 
 
@@ -206,7 +272,14 @@ def user_item(user: UserRecord, existing: Item | None = None) -> Item:
     created = user.created_at or dynamo.now_iso()
     login_user = records.User(user.username, user.user_id, user.password_hash, user.active, user.display_name)
     first_created = kept.get("created_at", {}).get("S") or created
-    return {**kept, **records.user_item(login_user, created_at=first_created, updated_at=user.updated_at or created)}
+    item = records.user_item(
+        login_user,
+        created_at=first_created,
+        updated_at=user.updated_at or created,
+        password_changed_at=user.password_changed_at,
+        source_id=user.source_id,
+    )
+    return {**kept, **item}
 
 
 def profile_item(user: UserRecord) -> Item:

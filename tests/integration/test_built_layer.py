@@ -47,6 +47,18 @@ def test_the_built_layer_carries_the_arm64_bcrypt_and_the_service_package(built_
     assert (built_layer / "livekit_auth" / "__init__.py").is_file()
 
 
+def test_the_built_layer_carries_bytecode_for_the_runtime_when_a_python313_built_it(built_layer):
+    """Lambda cannot write __pycache__: a layer without bytecode is compiled again by every cold start."""
+    sources = {path.with_suffix("") for path in built_layer.rglob("*.py") if "__pycache__" not in path.parts}
+    compiled = {
+        path.parent.parent / path.name.split(".")[0] for path in built_layer.rglob("__pycache__/*.cpython-313.pyc")
+    }
+    if os.environ.get("PY313"):  # the root Makefile exports the python3.13 it found
+        assert sources - compiled == set(), "modules shipped without 3.13 bytecode"
+    else:
+        assert compiled == set()
+
+
 def defined_names(package: Path) -> dict[str, set[str]]:
     """{module path: names of the classes and functions it defines} of every module under `package`."""
     return {

@@ -13,4 +13,6 @@ transfer         export/import: Django's password hashes made as Django makes th
 sessions         calls of the session routes, open_session, the refused session's 401, a clock at the real time
 http_stack       running_stack: the local stack over HTTP, started once (the `stack` fixture)
 stacks           stand-ins for deployed stacks (outputs and parameters) for authctl --stack
+snapstart        one SnapStart snapshot restored twice, emulated with fork (run as a module)
+livekit          the tier against LiveKit's software: missing tools, the stack pointed at a server, SDK rooms
 """

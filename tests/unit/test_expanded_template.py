@@ -2,7 +2,12 @@
 
 import pytest
 
-from tests.support.expanded_template import deployed_properties, expanded, of_type, resources_deployed
+from tests.support.expanded_template import (
+    deployed_properties,
+    expanded,
+    of_type,
+    resources_deployed,
+)
 from tools.ci.cfn_template import (
     TABLE_ENV,
     api_routes,
@@ -15,6 +20,7 @@ from tools.ci.cfn_template import (
 from tools.ci.rehearsal_deploy import deploy_settings, parameter_overrides
 
 WAF_ON = {"EnableWaf": "true"}
+SNAPSTART_ON = {"EnableSnapStart": "true"}
 
 
 def the_stage(resources: dict) -> tuple[str, dict]:
@@ -73,7 +79,7 @@ def test_lambda_permissions_allow_only_this_api_and_the_routed_method_and_path()
     for permission in permissions.values():
         properties = permission["Properties"]
         assert properties["Principal"] == "apigateway.amazonaws.com"
-        assert properties["FunctionName"] == {"Ref": "AuthClientFunction"}
+        assert properties["FunctionName"] == {"Ref": "AuthClientFunctionAliaslive"}  # the alias the API calls
         arn, values = properties["SourceArn"]["Fn::Sub"]
         assert values["__ApiId__"] == {"Ref": "AuthApi"}
         _, stage, method, path = arn.split(":")[-1].split("/", 3)
@@ -125,10 +131,11 @@ def test_a_spike_of_locked_or_refused_logins_raises_an_alarm_at_a_parameter_thre
     assert int(parameter["Default"]) >= int(parameter["MinValue"]) >= 1
 
 
-@pytest.mark.parametrize("overrides", [{}, WAF_ON], ids=["waf-off", "waf-on"])
+@pytest.mark.parametrize("overrides", [{}, WAF_ON, SNAPSTART_ON], ids=["waf-off", "waf-on", "snapstart-on"])
 def test_sam_adds_only_the_role_the_deployment_the_stage_and_one_permission_per_route(overrides):
     """Everything CloudFormation gets is either written in template.yaml or one of the few resources SAM
-    derives from it; a SAM upgrade or a template change that adds anything else fails here."""
+    derives from it; a SAM upgrade or a template change that adds anything else fails here. SnapStart on or
+    off, the same resources: the parameter changes only what the function's SnapStart applies to."""
     declared = {
         logical_id
         for logical_id, resource in load_template()["Resources"].items()
@@ -146,8 +153,10 @@ def test_sam_adds_only_the_role_the_deployment_the_stage_and_one_permission_per_
     assert kinds.count("AWS::ApiGateway::RestApi") == 1
     assert kinds.count("AWS::ApiGateway::Deployment") == 1
     assert kinds.count("AWS::ApiGateway::Stage") == 1
+    assert kinds.count("AWS::Lambda::Version") == 1  # AutoPublishAlias: one version per deploy
+    assert kinds.count("AWS::Lambda::Alias") == 1
     assert kinds.count("AWS::Lambda::Permission") == len(api_routes())
-    assert len(kinds) == 6 + len(api_routes()), sorted(added.items())
+    assert len(kinds) == 8 + len(api_routes()), sorted(added.items())
 
 
 def test_the_functions_role_adds_only_logs_and_tracing_to_the_templates_own_statements():
@@ -209,3 +218,37 @@ def test_only_the_local_parameter_gives_the_function_the_emulators_endpoint_loca
     }
     assert set(local_only_variables()) == LOCAL_ONLY
     assert function["Timeout"] > function_properties()["Timeout"]
+
+
+# ---- SnapStart -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("overrides", "applies_on"), [({}, "None"), (SNAPSTART_ON, "PublishedVersions")])
+def test_snapstart_is_off_by_default_and_applies_to_published_versions_when_on(overrides, applies_on):
+    function = deployed_properties("AuthClientFunction", **overrides)
+    assert function["SnapStart"]["ApplyOn"] == applies_on
+    assert function["Runtime"] >= "python3.12"  # SnapStart for Python starts at 3.12
+    assert load_template()["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    assert set(resources_deployed(**overrides)) == set(resources_deployed()), "SnapStart adds or removes nothing"
+
+
+def test_with_snapstart_on_the_api_calls_the_alias_of_the_published_version():
+    resources = resources_deployed(**SNAPSTART_ON)
+    (version_id, version) = next(iter(of_type(resources, "AWS::Lambda::Version").items()))
+    (alias_id, alias) = next(iter(of_type(resources, "AWS::Lambda::Alias").items()))
+    assert version["Properties"]["FunctionName"] == {"Ref": "AuthClientFunction"}
+    assert alias["Properties"]["FunctionName"] == {"Ref": "AuthClientFunction"}
+    assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+    integrations = [
+        operation["x-amazon-apigateway-integration"]
+        for path in resources["AuthApi"]["Properties"]["Body"]["paths"].values()
+        for operation in path.values()
+    ]
+    assert len(integrations) == len(api_routes())
+    for integration in integrations:
+        uri = integration["uri"]["Fn::Sub"]
+        assert (
+            uri == f"arn:aws:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/functions/${{{alias_id}}}/invocations"
+        )
+    permissions = of_type(resources, "AWS::Lambda::Permission").values()
+    assert {p["Properties"]["FunctionName"]["Ref"] for p in permissions} == {alias_id}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import app
 from livekit_auth import routes
 from livekit_auth.routes import ROUTES
-from tools.ci import cfn_template
+from tools.ci import cfn_template, make_events
 from tools.local.api_gateway import ApiGateway
 
 
@@ -56,3 +56,11 @@ def test_metric_names_are_the_routes_prefixes_before_each_kind():
             assert row.metric_prefix + kind in names
     assert {"LoginRejectedInput", "TokenRejectedInput", "RefreshServerError", "LogoutServerError"} <= names
     assert "RouteNotFound" in names
+
+
+def test_every_route_has_an_event_in_events_that_it_answers_with_success():
+    """events/ (tools/ci/make_events.py) is what `make invoke`, `make sam-invoke` and tests/sam_local run: a new
+    route without a success event there would never meet the built function in a Lambda container."""
+    succeeding = {(e["httpMethod"], e["resource"]) for status, e in make_events.EVENTS.values() if 200 <= status < 300}
+    missing = [row.path for row in ROUTES if (row.method, row.path) not in succeeding]
+    assert not missing, f"no success event in tools/ci/make_events.py for {missing}"

@@ -132,3 +132,5 @@ def test_the_local_copy_of_the_build_has_3_13_bytecode_at_the_containers_paths_a
         assert inside in pyc
     assert not list(build.rglob("__pycache__"))  # what sam deploy packages is untouched
     assert sam_local.compiled_build(build / "template.yaml", "unused:image") == template  # reused
+    assert sam_local.has_bytecode(copy)
+    assert sam_local.compiled_build(template, "unused:image") == template  # a build with bytecode runs as it is

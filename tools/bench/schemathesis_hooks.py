@@ -14,7 +14,7 @@ import os
 import requests
 import schemathesis
 
-from tools.local.api_gateway import LOGIN_PATH
+from livekit_auth.routes import LOGIN
 from tools.local.demo_data import DEMO_PASSWORD, VIEWER
 
 SESSION_PROBE_EVERY = 5
@@ -33,7 +33,7 @@ class SessionLogin:
         if next(self._calls) % SESSION_PROBE_EVERY == 0:
             return UNKNOWN_SESSION
         body = {"username": VIEWER.username, "password": DEMO_PASSWORD, "session": True, "device": "schemathesis"}
-        answer = requests.post(os.environ["API_URL"] + LOGIN_PATH, json=body, timeout=TIMEOUT_SECONDS)
+        answer = requests.post(os.environ["API_URL"] + LOGIN.public_path, json=body, timeout=TIMEOUT_SECONDS)
         answer.raise_for_status()
         return answer.json()["session"]["token"]
 

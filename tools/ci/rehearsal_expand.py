@@ -17,7 +17,7 @@ class TransformLog:
 
 
 def fill_emulator_gaps(transforms: TransformLog) -> None:
-    """Teach moto (pinned, 5.2.5) four things real CloudFormation does, so `sam deploy` can run unchanged.
+    """Teach moto (pinned, 5.2.5) five things real CloudFormation does, so `sam deploy` can run unchanged.
 
     1. The AWS::Serverless transform: CloudFormation expands it server-side with the same samtranslator
        library SAM CLI ships; moto would silently skip every AWS::Serverless::* resource.
@@ -26,6 +26,8 @@ def fill_emulator_gaps(transforms: TransformLog) -> None:
        Deployment ("The REST API doesn't contain any methods").
     4. AWS::DynamoDB::Table TimeToLiveSpecification and PointInTimeRecoverySpecification, which moto's
        CloudFormation ignores although its DynamoDB API supports both.
+    5. AWS::Lambda::Alias (AutoPublishAlias's `live`, which the API calls) and a Version's `Version` attribute:
+       moto's Lambda API has both, its CloudFormation neither.
     """
     from moto.apigateway import models as apigateway
     from moto.cloudformation import models as cloudformation
@@ -92,3 +94,40 @@ def fill_emulator_gaps(transforms: TransformLog) -> None:
         return table
 
     Table.create_from_cloudformation_json = classmethod(table_with_ttl_and_pitr)
+
+    _teach_lambda_alias()
+
+
+def _teach_lambda_alias() -> None:
+    """Gap 5: a CloudFormation model for AWS::Lambda::Alias over moto's Lambda API, and Fn::GetAtt Version."""
+    from moto.awslambda.models import LambdaVersion, lambda_backends
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+
+    class LambdaAliasResource(CloudFormationModel):
+        __module__ = "moto.awslambda"  # moto files its models by the service its module names
+
+        def __init__(self, arn: str) -> None:
+            self.arn = arn
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.arn
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Lambda::Alias"
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kwargs: Any
+        ) -> LambdaAliasResource:
+            properties = cloudformation_json["Properties"]
+            alias = lambda_backends[account_id][region_name].create_alias(
+                properties["Name"], properties["FunctionName"], str(properties["FunctionVersion"]), "", None
+            )
+            return cls(alias.arn)
+
+    LambdaVersion.get_cfn_attribute = lambda self, attribute: self.version  # the only attribute: Version
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()

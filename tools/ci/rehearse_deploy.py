@@ -7,7 +7,7 @@ the stack gave it, logs a user in from the stack's own tables (its tokens checke
 
 One module a job: rehearsal_expand teaches moto what CloudFormation does and moto does not (the SAM
 transform, outputs of a created change set, a REST API's OpenAPI body, table TTL and point-in-time
-recovery); rehearsal_deploy runs `sam build` and `sam deploy` into the local stack's moto server;
+recovery, a Lambda alias); rehearsal_deploy runs `sam build` and `sam deploy` into the local stack's moto server;
 rehearsal_checks compares the stack with the template; rehearsal_smoke logs in from its tables. Resource
 types moto cannot create at all are listed in the report. What the expanded template promises is
 tests/unit/test_expanded_template.py's, not repeated here.

@@ -15,4 +15,8 @@ sam_local    `make sam-invoke`: the real `sam local invoke` (and start-lambda, f
              build against the running stack, its env-vars file, the relay from the Docker bridge to the emulator
 docker_host  a Docker daemon and arm64 emulation (qemu in binfmt_misc), started or registered where we can
 base_image   the python3.13 arm64 Lambda base image: a stand-in built from Debian where none can be pulled
+livekit_server  LiveKit's server at a pinned release: `make livekit` builds it into .cache/, start() runs it
+             on loopback with a keys map; `make run` starts it beside the API
+join_page    the page (join_page.html) that joins a room with clients/js and livekit-client, served by
+             `make run` and driven in headless Chromium by tests/livekit
 """

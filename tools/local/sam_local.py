@@ -176,15 +176,27 @@ def _tree_hash(root: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def compiled_build(template: Path, image: str) -> Path:
-    """A copy of `sam build`'s output with Python 3.13 bytecode beside every module; the copy's template.
+def has_bytecode(build_dir: Path) -> bool:
+    """Whether every module of a `sam build` output has its Python 3.13 .pyc (the build compiles them when the
+    Makefile finds a python3.13: PY313)."""
+    return all(
+        (source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc").exists()
+        for source in build_dir.rglob("*.py")
+    )
 
-    Under qemu, compiling the layer's and the function's modules at each cold start cost about 12 s of the
-    init. The deployed artefact stays as `sam build` makes it: only this copy (under COMPILED_DIR, git-ignored,
-    keyed by the build's contents) has .pyc files. They are unchecked-hash .pyc with the container's paths
-    (/var/task, /opt), written by a host python3.13, else once by the image's own python3.13 under qemu.
+
+def compiled_build(template: Path, image: str) -> Path:
+    """The template of a `sam build` output whose modules all have Python 3.13 bytecode: the build itself when
+    it has (what deploys, then, is what runs), else a copy with it.
+
+    Under qemu, compiling the layer's and the function's modules at each cold start cost a large part of the
+    init (docs/sam-local.md, "Times"). The copy (under COMPILED_DIR, git-ignored, keyed by the build's contents)
+    gets unchecked-hash .pyc with the container's paths (/var/task, /opt), written by a host python3.13, else
+    once by the image's own python3.13 under qemu; the build itself is left as `sam build` made it.
     """
     build_dir = template.parent
+    if has_bytecode(build_dir):
+        return template
     copy = COMPILED_DIR / _tree_hash(build_dir)
     if (copy / ".compiled").exists():
         return copy / template.name

@@ -36,12 +36,12 @@ from typing import Any
 import boto3
 import jwt
 
-from livekit_auth import config
+from livekit_auth import config, tokens
 from livekit_auth.routes import LOGIN
 from livekit_authctl.storage.admin import AdminStore
 from tools import REPO_ROOT
 from tools.ci import cfn_template
-from tools.local import demo_data, fake_aws, output
+from tools.local import demo_data, fake_aws, livekit_server, output
 from tools.local.api_gateway import ApiGateway, LambdaHandler
 from tools.local.fake_aws import DEFAULT_EMULATOR_PORT, HOST, TABLE_PREFIX, local_table_names
 
@@ -111,6 +111,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"start no emulator: serve the API over {', '.join(cfn_template.TABLE_ENV.values())} "
         "wherever boto3's standard settings point (AWS_ENDPOINT_URL, AWS_PROFILE, AWS_DEFAULT_REGION ...)",
     )
+    parser.add_argument("--livekit", action="store_true", help="also run LiveKit's server (when built) and a join page")
+    parser.add_argument("--livekit-port", type=int, default=int(os.environ.get("LIVEKIT_PORT", 0)) or 7880)
+    parser.add_argument("--page-port", type=int, default=int(os.environ.get("PAGE_PORT", 0)))
     parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)  # start() waits for it
     parser.add_argument("--stop-with-parent", action="store_true", help=argparse.SUPPRESS)  # stop when stdin closes
     return parser.parse_args(argv)
@@ -124,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=_stop_at_end_of_stdin, daemon=True).start()
     try:
         with ExitStack() as running:
+            keys = {fake_aws.DEV_API_KEY: fake_aws.DEV_API_SECRET}
+            room = (
+                running.enter_context(livekit_server.for_make_run(keys, args.livekit_port, args.page_port))
+                if args.livekit
+                else None
+            )
             if args.existing_tables:
                 emulator_url = os.environ.get("AWS_ENDPOINT_URL")
                 tables = tables_from_environment()
@@ -134,12 +143,19 @@ def main(argv: list[str] | None = None) -> int:
                 tables = local_table_names()
                 settings = function_settings(tables, os.environ)
                 fill_emulator(settings, seed_demo=not args.no_demo_data)
+            if room:
+                settings["LIVEKIT_SERVER_URL"] = room.server_url
             api = running.enter_context(ApiGateway(HOST, args.api_port, load_function(settings), settings=settings))
             api_url = api.url + LOGIN.public_path
             in_memory = not args.existing_tables
             output.print_banner(
                 api_url, emulator_url, tables, in_memory=in_memory, demo=in_memory and not args.no_demo_data
             )
+            if room:
+                channel = tokens.room_name(demo_data.PUBLIC_CHANNEL[0])
+                output.say(
+                    livekit_server.how_to_join(room, api.url, demo_data.DEMO.username, demo_data.DEMO_PASSWORD, channel)
+                )
             if args.ready_file:
                 ready = {"api_url": api_url, "emulator_url": emulator_url, "tables": tables}
                 _write_atomically(args.ready_file, ready)

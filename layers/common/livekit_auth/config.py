@@ -142,6 +142,13 @@ def bcrypt_rounds(env: Mapping[str, str] | None = None) -> int:
     return _int(env, BCRYPT_ROUNDS, low=LOCAL_MIN_BCRYPT_ROUNDS if local_mode(env) else BCRYPT_ROUNDS.low)
 
 
+def bcrypt_floor(env: Mapping[str, str] | None = None) -> int:
+    """The lowest bcrypt cost `authctl import` keeps without --allow-weak-bcrypt: BcryptRounds' lowest value
+    (BCRYPT_ROUNDS.low), or the target's own cost when that is lower (emulator runs, LOCAL_MIN_BCRYPT_ROUNDS).
+    Never above the target's cost, so a hash below it is never current and the next login re-hashes it."""
+    return min(BCRYPT_ROUNDS.low, bcrypt_rounds(env))
+
+
 def session_idle_seconds(env: Mapping[str, str] | None = None) -> int:
     """How long a session may go unused; the function and authctl's session listing share it."""
     env = os.environ if env is None else env

@@ -96,6 +96,12 @@ def unkept_format(encoded: str) -> str | None:
     return next((name for prefix, name in _UNKEPT.items() if encoded.startswith(prefix)), None)
 
 
+def bcrypt_cost(encoded: str) -> int | None:
+    """The cost of a bcrypt hash, native or wrapped by Django (bcrypt$, bcrypt_sha256$); None for other formats."""
+    native = _NATIVE.fullmatch(encoded.removeprefix("bcrypt$").removeprefix("bcrypt_sha256$"))
+    return int(native.group(1)) if native else None
+
+
 def is_current(encoded: str, rounds: int) -> bool:
     """Native bcrypt ($2b$) at exactly `rounds`: nothing to upgrade. Locked markers count as current."""
     if encoded.startswith(LOCKED_PREFIX):

@@ -90,5 +90,6 @@ def number(value: float) -> dict[str, str]:
     return {"N": format(value, ".3f").rstrip("0").rstrip(".") if isinstance(value, float) else str(value)}
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def now_iso(*, precise: bool = False) -> str:
+    """Now in UTC, ISO 8601; `precise` to the microsecond (password_changed_at: two changes in one second differ)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds" if precise else "seconds")

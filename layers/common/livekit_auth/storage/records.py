@@ -19,6 +19,8 @@ from livekit_auth.storage.dynamo import (
 )
 
 SESSION_SK = "SESSION"
+PASSWORD_CHANGED_AT = "password_changed_at"  # noqa: S105 - an attribute name; users table: see user_item
+SOURCE_ID = "source_id"
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,20 @@ def user_from_item(item: Item) -> User:
     )
 
 
-def user_item(user: User, *, created_at: str, updated_at: str) -> Item:
-    """The users-table item; session_generation is only ever added to (ADD), never written whole."""
+def user_item(
+    user: User,
+    *,
+    created_at: str,
+    updated_at: str,
+    password_changed_at: str | None = None,
+    source_id: str | None = None,
+) -> Item:
+    """The users-table item; session_generation is only ever added to (ADD), never written whole.
+
+    password_changed_at: when a password was last set (user add, user passwd, or the import's file), never
+    by the login's upgrade of a hash; an import older than it keeps the hash. source_id: the source account
+    an import created this user from ("django:<pk>"); only that source's row may update it.
+    """
     item = {
         **username_key(user.username),
         "user_id": {"S": user.user_id},
@@ -103,7 +117,15 @@ def user_item(user: User, *, created_at: str, updated_at: str) -> Item:
     }
     if user.display_name:
         item["display_name"] = {"S": user.display_name}
+    if password_changed_at:
+        item[PASSWORD_CHANGED_AT] = {"S": password_changed_at}
+    if source_id:
+        item[SOURCE_ID] = {"S": source_id}
     return item
+
+
+def optional_text(item: Item, name: str) -> str | None:
+    return item.get(name, {}).get("S")
 
 
 # ---- channel record (channels table: a user's PROFILE, there even with no channel) -------------------
