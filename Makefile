@@ -19,7 +19,7 @@ FUZZ_API_EXAMPLES ?= 300
 
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: help install livekit run invoke sam-invoke lambda-base-image test pytest lint validate build clean fuzz-api bench bench-quick bench-timing bench-token bench-migration lint-workflows scan rehearse test-py313
+.PHONY: help install livekit run invoke sam-invoke lambda-base-image test pytest lint validate build clean fuzz-api bench bench-quick bench-timing bench-token bench-migration bench-cold-init lint-workflows scan rehearse test-py313
 
 help:  ## list the targets and the variables they read
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ bench-timing: $(INSTALLED)  ## refused-login latency by reason over HTTP at the 
 
 bench-token: $(INSTALLED)  ## token endpoint vs password login latency over HTTP on the local stack (medians, p90)
 	$(BIN)/python -m tools.bench.token_latency
+
+bench-cold-init: $(INSTALLED)  ## the function's cold init (Twirp client vs livekit-api) beside import boto3 + 2 clients
+	$(BIN)/python -m tools.bench.cold_init
 
 bench-migration: $(INSTALLED)  ## one PBKDF2 check at Django's default iterations, and the import rate into the local stack
 	$(BIN)/python -m tools.bench.migration

@@ -8,6 +8,7 @@ users             `user add|rename|disable|enable|passwd|show|list`, parser besi
 sessions          `user sessions|logout`
 channels          `channel add|rename|list`
 grants            `grant`, `revoke`
+room_access       after a command ends access: removal from the LiveKit rooms on the target's servers
 transfer          `export`, `import`: the commands, writing the plan, the summary
 import_plan       what an import would change (create/update, never delete), read from the keys it names
 import_users      which import rows may touch which users (collisions, user_ids, bcrypt floor) and how

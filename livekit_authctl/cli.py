@@ -21,9 +21,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from livekit_auth import config
 from livekit_auth.errors import AdminError, ConfigurationError, MissingTable
 from livekit_auth.passwords import UnusablePassword
-from livekit_authctl import channels, grants, sessions, transfer, users
+from livekit_authctl import channels, grants, room_access, sessions, transfer, users
 from livekit_authctl.common import UsageError, email_address
-from livekit_authctl.targets import open_stores
+from livekit_authctl.targets import CLIENT_CONFIG, open_stores
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,13 +57,21 @@ def main(argv: list[str] | None = None) -> int:
         args.bcrypt_rounds = config.bcrypt_rounds(settings)
         args.bcrypt_floor = config.bcrypt_floor(settings)
         args.session_idle_seconds = config.session_idle_seconds(settings)
+        args.livekit = room_access.Target(settings, room_access.ssm_client(args, CLIENT_CONFIG))
         if "email" in args:
             args.email = email_address(args.email)
         args.run(stores, args)
     except MissingTable as error:
         tables = ", ".join(vars(stores.tables).values())
         return fail(f"{error}: one of the tables {tables} does not exist (check --local, --stack or *_TABLE)")
-    except (AdminError, UsageError, UnusablePassword, ConfigurationError, transfer.TransferError) as error:
+    except (
+        AdminError,
+        UsageError,
+        UnusablePassword,
+        ConfigurationError,
+        transfer.TransferError,
+        room_access.RemovalFailed,
+    ) as error:
         return fail(str(error))
     except (BotoCoreError, ClientError) as error:
         hint = " (is `make run` running?)" if args.local else ""

@@ -7,6 +7,7 @@ from typing import Any
 
 from livekit_auth.errors import UnknownChannel
 from livekit_auth.storage.records import Membership
+from livekit_authctl import room_access
 from livekit_authctl.common import channel_id, command
 from livekit_authctl.storage.stores import Stores
 
@@ -38,11 +39,14 @@ def grant_channel(stores: Stores, args: argparse.Namespace) -> None:
     )
     store.grant(user, channel, membership)
     print(f"granted {user.username} channel {channel.channel_id} ({permissions(membership)})")
+    room_access.grant_changed(stores, args, user.user_id, membership)
 
 
 def revoke_channel(stores: Stores, args: argparse.Namespace) -> None:
-    stores.admin.revoke(stores.admin.require_user(args.email), args.channel_id)
+    user = stores.admin.require_user(args.email)
+    stores.admin.revoke(user, args.channel_id)
     print(f"revoked {args.email} from channel {args.channel_id}")
+    room_access.grant_revoked(stores, args, user.user_id, args.channel_id)
 
 
 def permissions(membership: Membership) -> str:

@@ -16,6 +16,10 @@ HOST = "127.0.0.1"
 DEFAULT_EMULATOR_PORT = 5000
 # Fixed, so that `make invoke` and `authctl --local` find the running stack's tables and data.
 TABLE_PREFIX = "local"
+# The `make run` function's LiveKit server (`livekit-server --dev`'s address; LIVEKIT_SERVER_URL overrides it
+# for both) and where the emulator keeps its key pair: tools/local/stack.py starts the function with these.
+LIVEKIT_SERVER_URL = "ws://localhost:7880"
+LIVEKIT_CREDENTIALS_PARAMETER = "/livekit-auth/local/livekit-credentials"
 # template.yaml's tables (logical ids) and the variables that name them to the function and to authctl.
 TABLE_ENV = {
     "UsersTable": "USERS_TABLE",

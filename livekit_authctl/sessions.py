@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from livekit_auth.sessions import session_ends_at
-from livekit_authctl import common
+from livekit_authctl import common, room_access
 from livekit_authctl.common import command, utc
 from livekit_authctl.storage.stores import Stores
 
@@ -43,6 +43,7 @@ def list_sessions(stores: Stores, args: argparse.Namespace) -> None:
 
 def log_out_user(stores: Stores, args: argparse.Namespace) -> None:
     print(f"{args.email}: {end_sessions(stores, args.email)}")
+    room_access.user_cut_off(stores, args, stores.admin.require_user(args.email).user_id)
 
 
 def end_sessions(stores: Stores, username: str) -> str:

@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from livekit_auth import config
-from livekit_authctl import local_stack
+from livekit_authctl import local_stack, room_access
 from livekit_authctl.common import UsageError
 from livekit_authctl.storage.stores import Stores
 
@@ -26,7 +26,7 @@ def open_stores(args: argparse.Namespace) -> tuple[Stores, Mapping[str, str]]:
     """The stores of the target tables, and the target function's settings (STACK_SETTINGS) as its environment."""
     if args.local:
         client = local_stack.local_client("dynamodb", config=CLIENT_CONFIG)
-        settings = {**os.environ, "LOCAL_MODE": "true"}  # the local stack runs in LOCAL_MODE
+        settings = {**os.environ, **room_access.local_stack_settings(), "LOCAL_MODE": "true"}  # as `make run` runs
         return Stores.over(client, config.table_names(local_stack.local_table_names())), settings
     if args.stack:
         tables, settings = stack_settings(args.stack)
@@ -59,4 +59,5 @@ def stack_settings(stack_name: str) -> tuple[config.TableNames, dict[str, str]]:
     if missing:
         raise UsageError(f"stack {stack_name} has no parameter {', '.join(missing)}: is it this service's stack?")
     tables = config.table_names({variable: outputs[key] for key, variable in STACK_OUTPUTS.items()})
-    return tables, {setting.variable: parameters[setting.parameter] for setting in STACK_SETTINGS}
+    settings = {setting.variable: parameters[setting.parameter] for setting in STACK_SETTINGS}
+    return tables, settings | room_access.stack_environment(parameters)

@@ -8,7 +8,7 @@ from typing import Any
 
 from livekit_auth import legacy_hashes
 from livekit_auth.errors import UserExists
-from livekit_authctl import common
+from livekit_authctl import common, room_access
 from livekit_authctl.common import command, display_name, new_password_hash, note
 from livekit_authctl.grants import permissions
 from livekit_authctl.hashes import hash_description
@@ -61,6 +61,7 @@ def disable_user(stores: Stores, args: argparse.Namespace) -> None:
     stores.admin.set_active(args.email, False)
     end_sessions(stores, args.email)
     print(f"disabled {args.email}")
+    room_access.user_cut_off(stores, args, stores.admin.require_user(args.email).user_id)
 
 
 def enable_user(stores: Stores, args: argparse.Namespace) -> None:
@@ -74,6 +75,7 @@ def change_password(stores: Stores, args: argparse.Namespace) -> None:
     stores.admin.change_password(args.email, new_password_hash(args))
     stores.sessions.forget_sessions(user.user_id)
     print(f"changed the password of {args.email}")
+    room_access.user_cut_off(stores, args, user.user_id)
 
 
 def show_user(stores: Stores, args: argparse.Namespace) -> None:

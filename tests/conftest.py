@@ -24,9 +24,11 @@ from tests.support.clock import FakeClock
 from tests.support.counters import AwsCallCounter, BcryptCounter
 from tests.support.handler import Answer, call_handler, new_container, run_on_clock
 from tests.support.http_stack import running_stack
+from tests.support.livekit_servers import Servers, dev_room_service, running_servers
 from tests.support.settings import BCRYPT_ROUNDS, function_settings
 from tools.ci.cfn_template import create_tables
 from tools.local import demo_data, fake_aws
+from tools.local.fake_livekit import FakeRoomService
 from tools.local.stack import LocalStack
 
 
@@ -144,13 +146,29 @@ def authctl_run(
     return authctl_runner(monkeypatch, capsys)
 
 
+@pytest.fixture
+def livekit_servers(function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+    """Two stand-in LiveKit servers on loopback, each with its own key, configured as the function's servers."""
+    with running_servers(monkeypatch) as servers:
+        yield servers
+
+
 # ---- the local stack, over HTTP (e2e) ---------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[LocalStack]:
-    """One `make run` stack for every e2e module, on free ports (tests/support/http_stack.py)."""
-    with running_stack() as running:
+def stand_in_livekit() -> Iterator[FakeRoomService]:
+    """The e2e stack's LiveKit server: a stand-in on loopback (the dev key pair) that records the RoomService
+    calls it gets, so a logout's removal reaches no LiveKit server someone may run on the default port."""
+    with dev_room_service() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(stand_in_livekit: FakeRoomService) -> Iterator[LocalStack]:
+    """One `make run` stack for every e2e module, on free ports (tests/support/http_stack.py), naming the
+    stand-in LiveKit server."""
+    with running_stack(LIVEKIT_SERVER_URL=stand_in_livekit.url) as running:
         yield running
 
 

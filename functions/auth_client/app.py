@@ -1,5 +1,6 @@
 """POST /api/auth/client/ — the API guide's login endpoint, on API Gateway (REST, payload 1.0) — and the
-session routes beside it: /api/auth/token/ (LiveKit's standard token endpoint), /refresh/ and /logout/.
+session routes beside it: /api/auth/token/ (LiveKit's standard token endpoint), /refresh/ and /logout/, and
+/api/livekit/webhook/, where LiveKit's servers (not clients) report participants joining.
 
 This file is the API: its handlers, registered at their rows of livekit_auth.routes.ROUTES (with their
 preflights, log messages and metric names), and how a success, a refusal or a fault is answered. Every 4xx
@@ -9,6 +10,7 @@ services are wired in services.py, and the work happens in the CommonLayer (`liv
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Callable
@@ -22,11 +24,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import services
-from client_errors import CLIENT_ERRORS, REJECTED_INPUT, UnknownRoute
+from client_errors import CLIENT_ERRORS, REJECTED_INPUT, UNVERIFIED, UnknownRoute
 from inputs import LoginRequest
-from livekit_auth import browser, messages, routes
+from livekit_auth import browser, messages, routes, webhooks
 from livekit_auth.errors import Refused
 from livekit_auth.login import LoginResult
+from livekit_auth.room_service import RemovalReport
 from livekit_auth.routes import ROUTES, Route
 from livekit_auth.sessions import OpenSession, SessionService
 from livekit_auth.usernames import MAX_USERNAME_LENGTH, normalize_username
@@ -40,6 +43,8 @@ app = APIGatewayRestResolver(
     serializer=functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")), debug=False
 )
 SUCCEEDED, PREFLIGHT, SERVER_ERROR = "Succeeded", "Preflight", "ServerError"  # metrics, after the route's prefix
+REMOVAL_FAILED = "LiveKitRemovalFailed"  # per LiveKit server that did not answer a removal
+WEBHOOK_VERDICTS = {"remove": "ParticipantRemoved", "restrict": "ParticipantRestricted"}  # webhook metrics
 
 
 def route(handler: Callable[[], Response]) -> Callable[[], Response]:
@@ -57,7 +62,7 @@ def log_in() -> Response:
     logger.append_keys(username=normalize_username(request.username)[:MAX_USERNAME_LENGTH])
     settings, service = services.configured()
     server_url = request.answer_server_url(settings.livekit_url, settings.allowed_server_urls)
-    result = service.log_in(request.username, request.password)
+    result = service.log_in(request.username, request.password, server_url)
     body = success_body(result, server_url)
     if request.session:  # opt-in: without it the body is the guide's, byte for byte
         opened = services.session_service().open(result, server_url=request.server_url, device=request.device)
@@ -99,7 +104,39 @@ def refresh_session() -> Response:
 def log_out() -> Response:
     sessions, session = authenticated()
     sessions.log_out(session)
+    report_removal(services.revocation().session_ended(session.record))
     return succeed(204, None)
+
+
+@route
+def livekit_webhook() -> Response:
+    """A LiveKit server's webhook: a bare 401 (webhooks.WebhookRejected's row) unless a configured server signed
+    exactly this body; on participant_joined, a participant whose access has ended is removed (or stops
+    publishing) at once."""
+    webhook = webhooks.verify(raw_body(), app.current_event.headers.get("authorization"), services.keys())
+    logger.append_keys(livekit_event=webhook.kind)
+    if webhook.kind != webhooks.PARTICIPANT_JOINED:
+        return succeed(200, None, "ignored")
+    outcome = services.join_check().participant_joined(webhook)
+    report_removal(outcome.report)
+    if outcome.verdict.value in WEBHOOK_VERDICTS:
+        count(WEBHOOK_VERDICTS[outcome.verdict.value])
+    return succeed(200, None, outcome.verdict.value)
+
+
+def raw_body() -> bytes:
+    """The body exactly as sent: its SHA-256 is what the webhook's signature covers."""
+    event = app.current_event
+    if event.is_base64_encoded:
+        return base64.b64decode(event.body or "")
+    return (event.body or "").encode("utf-8")
+
+
+def report_removal(report: RemovalReport) -> None:
+    """Servers that did not answer a removal: named in the log, counted; the change that ended access stands."""
+    if report.failed_servers:
+        logger.warning("livekit removal failed", extra={"failed_servers": list(report.failed_servers)})
+        count(REMOVAL_FAILED, len(report.failed_servers))
 
 
 def authenticated() -> tuple[SessionService, OpenSession]:
@@ -132,9 +169,11 @@ def success_body(result: LoginResult, server_url: str) -> dict:
 def refuse(error: Refused) -> Response:
     """Input rejections and domain refusals alike: the row of CLIENT_ERRORS answers, logs and counts."""
     row = CLIENT_ERRORS[type(error)]
-    log_attempt("rejected" if row.metric == REJECTED_INPUT else "refused", row.reason, row.status)
+    details = vars(error)
+    log_attempt("rejected" if row.metric == REJECTED_INPUT else "refused", row.reason.format(**details), row.status)
     count(row.metric or "")
-    return answer(row.status, {"error": row.message.format(**vars(error))}, row.headers(error))
+    body = None if row.message is None else {"error": row.message.format(**details)}
+    return answer(row.status, body, row.headers(error))
 
 
 @app.not_found
@@ -157,10 +196,20 @@ def server_error(error: Exception) -> Response:
 
 
 def metric_names() -> set[str]:
-    """Every metric name the function can emit besides ColdStart: per route, its prefix before each kind."""
+    """Every metric name the function can emit besides ColdStart: per route, its prefix before each kind it counts
+    (the kinds every route shares, and those only some routes count: ROUTE_KINDS)."""
     kinds = {SUCCEEDED, PREFLIGHT, SERVER_ERROR} | {row.metric for row in CLIENT_ERRORS.values() if row.metric}
     kinds.discard(CLIENT_ERRORS[UnknownRoute].metric)
-    return {row.metric_prefix + kind for row in ROUTES for kind in kinds} | {CLIENT_ERRORS[UnknownRoute].metric or ""}
+    kinds -= set().union(*ROUTE_KINDS.values())
+    names = {row.metric_prefix + kind for row in ROUTES for kind in kinds | ROUTE_KINDS.get(row.handler, set())}
+    return names | {CLIENT_ERRORS[UnknownRoute].metric or ""}
+
+
+# Kinds only these routes count (by handler): removals reach LiveKit from the logout and the webhook only.
+ROUTE_KINDS = {
+    "log_out": {REMOVAL_FAILED},
+    "livekit_webhook": {REMOVAL_FAILED, UNVERIFIED, *WEBHOOK_VERDICTS.values()},
+}
 
 
 def answer(status: int, body: dict | None, extra_headers: dict[str, str] | None = None) -> Response:
@@ -187,10 +236,10 @@ def log_attempt(outcome: str, reason: str, status: int) -> None:
     logger.info(_log_message(), extra={"outcome": outcome, "reason": reason, "status": status})
 
 
-def count(kind: str) -> None:
-    """One of `kind` under the current route's metric prefix (none when no route matched)."""
+def count(kind: str, value: int = 1) -> None:
+    """`value` of `kind` under the current route's metric prefix (none when no route matched)."""
     matched = routes.route_at(app.current_event.resource)
-    metrics.add_metric(name=(matched.metric_prefix if matched else "") + kind, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=(matched.metric_prefix if matched else "") + kind, unit=MetricUnit.Count, value=value)
 
 
 def current_route() -> Route:

@@ -41,6 +41,7 @@ from livekit_auth.errors import (
     SessionUnknown,
     UserDataNotFound,
 )
+from livekit_auth.webhooks import WebhookRejected
 from session_inputs import InvalidTokenRequest, NotConfigurable
 
 
@@ -79,13 +80,14 @@ class ClientError:
     """One row of the mapping: how a refusal is answered, logged and counted."""
 
     status: int
-    message: str  # from livekit_auth.messages; {field} names take the error's attributes
-    reason: str  # the log line's `reason`
+    message: str | None  # from livekit_auth.messages, {field}s from the error; None: an empty body (EMPTY_BODY_ROWS)
+    reason: str  # the log line's `reason` ({field}s from the error)
     metric: str | None  # after the route's metric prefix; None: only API Gateway answers it
     headers: Callable[[Refused], dict[str, str]] = field(default=no_headers)
 
 
 REJECTED_INPUT, REFUSED = "RejectedInput", "Refused"
+UNVERIFIED = "Unverified"  # the webhook's: not a configured LiveKit server's signature
 # Every 4xx the API answers, one row each (tests/unit/test_refusals.py: every Refused subclass has its row).
 CLIENT_ERRORS: dict[type[Refused], ClientError] = {
     UnsupportedMediaType: ClientError(415, messages.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", REJECTED_INPUT),
@@ -115,7 +117,11 @@ CLIENT_ERRORS: dict[type[Refused], ClientError] = {
     ),
     RoomNotAllowed: ClientError(403, messages.ROOM_NOT_ALLOWED, "room_not_allowed", REFUSED),
     IdentityNotAllowed: ClientError(403, messages.IDENTITY_NOT_ALLOWED, "identity_not_allowed", REFUSED),
+    # LiveKit's servers, not clients, read it: a bare 401, the cause (livekit_auth.webhooks) in the log only.
+    WebhookRejected: ClientError(401, None, "webhook_{cause}", UNVERIFIED),
     UnknownRoute: ClientError(404, messages.ROUTE_NOT_FOUND, "unknown_route", "RouteNotFound"),
     Throttled: ClientError(429, messages.TOO_MANY_REQUESTS, "throttled", None),
     MalformedRequest: ClientError(400, messages.BAD_REQUEST, "malformed_request", None),
 }
+# The rows answered with no body: callers that are not clients, for whom the guide's text means nothing.
+EMPTY_BODY_ROWS = {WebhookRejected}

@@ -13,13 +13,17 @@ import time
 from collections.abc import Callable
 
 import boto3
+import urllib3
 
 from livekit_auth.aws import CLIENT_CONFIG
 from livekit_auth.config import Settings, allowed_origins, load_settings, require_function_settings
-from livekit_auth.credentials import livekit_credentials, ssm_provider
+from livekit_auth.credentials import server_keys, ssm_provider
 from livekit_auth.login import LoginPolicy, LoginService
 from livekit_auth.password_upgrades import PasswordUpgrader
 from livekit_auth.passwords import dummy_hash
+from livekit_auth.revocation import JoinCheck, Revocation
+from livekit_auth.room_service import RoomRemoval
+from livekit_auth.server_keys import ServerKeys
 from livekit_auth.sessions import SessionPolicy, SessionService
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.attempts import LoginThrottle
@@ -38,6 +42,7 @@ except ImportError:
 
 
 dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
+livekit_http = urllib3.PoolManager(num_pools=8, maxsize=2)  # RoomService calls (livekit_auth.room_service)
 
 
 @functools.cache
@@ -59,7 +64,7 @@ def build_service(settings: Settings, clock: Callable[[], float] = time.time) ->
     return LoginService(
         AccountReader(dynamodb, settings.tables),
         throttle,
-        credentials=lambda: livekit_credentials(settings),
+        credentials=lambda: server_keys(settings),
         policy=LoginPolicy(bcrypt_rounds=settings.bcrypt_rounds, token_ttl_seconds=settings.token_ttl_seconds),
         clock=clock,
         upgrader=PasswordUpgrader(HashUpgrades(dynamodb, settings.tables.users), settings.bcrypt_rounds),
@@ -77,11 +82,37 @@ def build_session_service(settings: Settings, clock: Callable[[], float] = time.
     return SessionService(
         SessionStore(dynamodb, settings.tables.sessions),
         AccountReader(dynamodb, settings.tables),
-        credentials=lambda: livekit_credentials(settings),
+        credentials=lambda: server_keys(settings),
         policy=SessionPolicy.from_settings(settings),
         default_server_url=settings.livekit_url,
         allowed_server_urls=settings.allowed_server_urls,
         clock=clock,
+    )
+
+
+def keys() -> ServerKeys:
+    """Every LiveKit server's key pair, from the credentials cache (a rotation applies within its max age)."""
+    return server_keys(configured()[0])
+
+
+def room_removal(clock: Callable[[], float] = time.time) -> RoomRemoval:
+    settings = configured()[0]
+    return RoomRemoval(keys(), livekit_http, local_mode=settings.local_mode, clock=clock)
+
+
+def revocation() -> Revocation:
+    """Removal from the rooms when a session ends (the logout route)."""
+    return Revocation(room_removal(), AccountReader(dynamodb, configured()[0].tables))
+
+
+def join_check() -> JoinCheck:
+    """The webhook's check of a participant that just joined."""
+    settings = configured()[0]
+    return JoinCheck(
+        room_removal(),
+        AccountReader(dynamodb, settings.tables),
+        SessionStore(dynamodb, settings.tables.sessions),
+        idle_seconds=settings.session_idle_seconds,
     )
 
 

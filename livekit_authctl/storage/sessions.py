@@ -11,8 +11,7 @@ from typing import Any
 from livekit_auth.config import TableNames
 from livekit_auth.storage.dynamo import call, number, pages
 from livekit_auth.storage.records import SessionRecord, session_from_item, session_key, username_key
-
-USER_INDEX = "ByUser"  # the sessions table's index of a user's sessions (template.yaml)
+from livekit_auth.storage.sessions import USER_INDEX
 
 
 class SessionAdmin:

@@ -42,9 +42,10 @@ def post(stack: local_stack.LocalStack, body: object, *, url: str | None = None,
 
 
 @pytest.fixture
-def local_authctl(stack, monkeypatch: pytest.MonkeyPatch, capsys):
+def local_authctl(stack, stand_in_livekit, monkeypatch: pytest.MonkeyPatch, capsys):
     """authctl --local against the stack, as `make run` users call it: authctl_local(*argv, stdin="")."""
     monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
+    monkeypatch.setenv("LIVEKIT_SERVER_URL", stand_in_livekit.url)  # the same environment as the stack's
     monkeypatch.setenv("BCRYPT_ROUNDS", str(BCRYPT_ROUNDS))
 
     def run(*argv: str, stdin: str = "") -> str:
@@ -87,9 +88,9 @@ def test_login_answers_the_guides_success_shape(stack):
         assert claims["video"]["room"] == f"channel-{channel_id}"
 
 
-def test_without_server_url_the_local_livekit_is_named(stack):
+def test_without_server_url_the_local_livekit_is_named(stack, stand_in_livekit):
     response = post(stack, {"username": DEMO.username, "password": DEMO_PASSWORD})
-    assert response.json()["server_url"] == fake_aws.LOCAL_STACK_SETTINGS["LIVEKIT_SERVER_URL"]
+    assert response.json()["server_url"] == stand_in_livekit.url  # LIVEKIT_SERVER_URL, as `make run` lets it be set
 
 
 @pytest.mark.parametrize(
@@ -226,13 +227,16 @@ def test_one_connection_carries_several_requests(stack):
 # ---- users managed with authctl --local ----------------------------------------------------------------
 
 
-def test_users_made_with_authctl_local_log_in(stack, local_authctl):
+def test_users_made_with_authctl_local_log_in(stack, local_authctl, stand_in_livekit):
     username, password = "made.locally@example.com", "made-locally-password"
     user_id = local_authctl("user", "add", username, "--password-stdin", stdin=password + "\n").strip()
     assert post(stack, {"username": username, "password": password}).status_code == 403  # no channel yet
 
     local_authctl("channel", "add", "555", "Local channel")
     local_authctl("grant", username, "555", "--no-publish")
+    # a grant without publishing restricts who is in the room
+    assert stand_in_livekit.calls[-1].method == "ListParticipants"
+    assert stand_in_livekit.calls[-1].body == {"room": "channel-555"}
     response = post(stack, {"username": username, "password": password})
     assert response.status_code == 200, response.text
     assert response.json()["user_id"] == user_id

@@ -14,11 +14,12 @@ import requests
 from livekit.api import TokenVerifier
 
 from livekit_auth import messages
-from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN
+from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN, WEBHOOK
 from livekit_authctl import cli as authctl
 from tools.local import fake_aws
 from tools.local import stack as local_stack
 from tools.local.demo_data import DEMO, DEMO_PASSWORD
+from tools.local.fake_livekit import sign_webhook, webhook_body
 
 TIMEOUT = 10
 
@@ -90,9 +91,10 @@ def test_the_logins_preflight_is_unchanged(stack):
     assert answer.headers["Access-Control-Allow-Headers"] == "Content-Type"
 
 
-def test_authctl_local_lists_and_ends_sessions(stack, monkeypatch, capsys):
+def test_authctl_local_lists_and_ends_sessions(stack, stand_in_livekit, monkeypatch, capsys):
     token = open_session(stack, device="authctl-e2e")["token"]
     monkeypatch.setenv("EMULATOR_PORT", str(urlsplit(stack.emulator_url).port))
+    monkeypatch.setenv("LIVEKIT_SERVER_URL", stand_in_livekit.url)  # the same environment as the stack's
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
 
     assert authctl.main(["--local", "user", "sessions", DEMO.username]) == 0
@@ -107,3 +109,28 @@ def test_the_request_log_holds_no_metric_lines(stack):
     log = stack.log_path.read_text(encoding="utf-8")
     assert '"message":"login attempt"' in log
     assert not [line for line in log.splitlines() if line.startswith('{"_aws":')]
+
+
+def test_a_logout_over_http_removes_that_device_from_the_livekit_rooms(stack, stand_in_livekit):
+    body = {"username": DEMO.username, "password": DEMO_PASSWORD, "session": True, "device": "tablet"}
+    login = requests.post(stack.api_url, json=body, timeout=TIMEOUT).json()
+    user_id, room = login["user_id"], "channel-1234567"
+    stand_in_livekit.rooms[room] = {f"{user_id}:tablet", f"{user_id}:phone"}
+
+    assert post(stack, LOGOUT.public_path, login["session"]["token"]).status_code == 204
+
+    assert stand_in_livekit.rooms[room] == {f"{user_id}:phone"}
+
+
+def test_a_signed_webhook_over_http_removes_a_participant_without_an_account(stack, stand_in_livekit):
+    identity, room = "00000000-0000-4000-8000-00000000e2e0", "channel-1234567"
+    stand_in_livekit.rooms[room] = {identity}
+    webhook = webhook_body("participant_joined", room, identity)
+    signed = sign_webhook(webhook, stand_in_livekit.pair)
+    headers = {"Authorization": signed, "Content-Type": "application/webhook+json"}
+
+    answer = requests.post(url(stack, WEBHOOK.public_path), data=webhook, headers=headers, timeout=TIMEOUT)
+    unsigned = requests.post(url(stack, WEBHOOK.public_path), data=webhook, timeout=TIMEOUT)
+
+    assert (answer.status_code, unsigned.status_code, unsigned.content) == (200, 401, b"")
+    assert stand_in_livekit.rooms[room] == set()

@@ -353,23 +353,29 @@ def test_local_and_stack_exclude_each_other(authctl_run):
     assert authctl_run("--local", "--stack", "x", "user", "list").code == 2
 
 
-def test_stack_names_the_tables_through_its_outputs(authctl_run, tables, monkeypatch):
+def test_stack_names_the_tables_and_the_livekit_servers_through_its_outputs_and_parameters(
+    authctl_run, tables, monkeypatch, livekit_servers, demo_users
+):
     for variable in tables:
         monkeypatch.delenv(variable)
-    deploy_service_stack("livekit-auth", tables)
+    deploy_service_stack("livekit-auth", tables, livekit=livekit_servers)  # its parameters name its LiveKit servers
+    livekit_servers.seat("channel-1234567", demo_users[DEMO.username])
 
     run = authctl_run("--stack", "livekit-auth", "user", "disable", DEMO.username)
     assert run.code == 0, run.err
+    assert [server.rooms for server in livekit_servers.both()] == [{"channel-1234567": set()}] * 2
     assert DEMO.username in authctl_run("--stack", "livekit-auth", "user", "list").out
 
 
 @pytest.mark.parametrize("command", ["add", "passwd"])
-def test_stack_passwords_are_hashed_at_the_stacks_bcrypt_rounds(authctl_run, tables, store, monkeypatch, command):
+def test_stack_passwords_are_hashed_at_the_stacks_bcrypt_rounds(
+    authctl_run, tables, store, monkeypatch, command, livekit_servers
+):
     """The stack's BcryptRounds, not BCRYPT_ROUNDS here: logins cost the same for every user and the dummy hash."""
     for variable in tables:
         monkeypatch.delenv(variable)
     monkeypatch.setenv("BCRYPT_ROUNDS", "4")  # the function's environment says 4; the stack says 10
-    deploy_service_stack("livekit-auth", tables, bcrypt_rounds=10)
+    deploy_service_stack("livekit-auth", tables, bcrypt_rounds=10, livekit=livekit_servers)
     username = NEW_USER if command == "add" else DEMO.username
 
     run = authctl_run("--stack", "livekit-auth", "user", command, username, "--password-stdin", stdin=NEW_PASSWORD)

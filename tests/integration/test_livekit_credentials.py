@@ -4,15 +4,18 @@ parameters keep working."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import boto3
+import jwt
 import pytest
 from livekit.api import TokenVerifier
 
 from livekit_auth import credentials, messages
 from livekit_auth.config import load_settings
 from livekit_auth.tokens import LiveKitCredentials
+from tests.support.sessions import fetch_token
 from tools.ci.cfn_template import load_template
 from tools.local import fake_aws
 from tools.local import stack as local_stack
@@ -122,3 +125,48 @@ def test_the_local_stack_and_the_emulated_function_use_the_one_parameter():
     assert local_stack.function_settings(fake_aws.local_table_names(), {})["LIVEKIT_CREDENTIALS_PARAMETER"]
     environment = fake_aws.function_environment(fake_aws.local_table_names())
     assert environment["LIVEKIT_CREDENTIALS_PARAMETER"] == CREDENTIALS_PARAMETER
+
+
+# ---- a key per server (the map shape) -----------------------------------------------------------------
+
+
+def test_with_a_key_per_server_the_requests_server_url_selects_the_signing_key(good_login, livekit_servers):
+    first, second = livekit_servers.first, livekit_servers.second
+    assert signed_with(good_login(DEMO.username), first.pair)  # no server_url: LIVEKIT_SERVER_URL's key
+    assert signed_with(good_login(DEMO.username, server_url=second.url), second.pair)
+    with pytest.raises(jwt.InvalidSignatureError):  # the first server would refuse it
+        signed_with(good_login(DEMO.username, server_url=second.url), first.pair)
+
+
+def test_the_token_endpoint_signs_with_the_key_of_the_sessions_server(good_login, livekit_servers):
+    second = livekit_servers.second
+    session = good_login(DEMO.username, session=True, server_url=second.url).body["session"]["token"]
+    answer = fetch_token(session)
+    assert answer.status == 201
+    assert answer.body["server_url"] == second.url
+    assert TokenVerifier(second.pair.api_key, second.pair.api_secret).verify(answer.body["participant_token"]).identity
+
+
+def test_rotating_one_servers_key_leaves_the_others_alone(good_login, livekit_servers, monkeypatch):
+    monkeypatch.setenv("LIVEKIT_SECRET_MAX_AGE_SECONDS", "0")
+    first, second = livekit_servers.first, livekit_servers.second
+    put(
+        json.dumps(
+            {
+                first.url: {"api_key": first.pair.api_key, "api_secret": first.pair.api_secret},
+                second.url: {"api_key": ROTATED.api_key, "api_secret": ROTATED.api_secret},
+            }
+        )
+    )
+    assert signed_with(good_login(DEMO.username), first.pair)
+    assert signed_with(good_login(DEMO.username, server_url=second.url), ROTATED)
+
+
+def test_a_map_without_the_default_server_is_a_500_that_names_no_secret(good_login, livekit_servers, capsys):
+    second = livekit_servers.second
+    put(json.dumps({second.url: {"api_key": second.pair.api_key, "api_secret": second.pair.api_secret}}))
+    capsys.readouterr()
+    answer = good_login(DEMO.username)
+    out, err = capsys.readouterr()
+    assert answer.status == 500
+    assert second.pair.api_secret not in out + err

@@ -12,6 +12,7 @@ authctl          authctl run in this process: Run, authctl_runner (the authctl_r
 transfer         export/import: Django's password hashes made as Django makes them, dumpdata files, table scans
 sessions         calls of the session routes, open_session, the refused session's 401, a clock at the real time
 http_stack       running_stack: the local stack over HTTP, started once (the `stack` fixture)
+livekit_servers  two stand-in LiveKit servers with their own keys, configured as the function's (livekit_servers)
 stacks           stand-ins for deployed stacks (outputs and parameters) for authctl --stack
 snapstart        one SnapStart snapshot restored twice, emulated with fork (run as a module)
 livekit          the tier against LiveKit's software: missing tools, the stack pointed at a server, SDK rooms

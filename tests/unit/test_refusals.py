@@ -3,7 +3,7 @@ included, has its row, and every row is a 4xx in the messages module's words."""
 
 import json
 
-from client_errors import CLIENT_ERRORS, REJECTED_INPUT, bearer_challenge
+from client_errors import CLIENT_ERRORS, EMPTY_BODY_ROWS, REJECTED_INPUT, bearer_challenge
 from inputs import RequestRejected
 from livekit_auth import errors, messages
 from livekit_auth.errors import AccountLocked, Refused
@@ -30,10 +30,16 @@ def test_every_input_rejection_counts_as_rejected_input_and_no_other_refusal_doe
 
 def test_every_row_answers_a_4xx_with_a_message_from_the_messages_module():
     known_messages = {value for name, value in vars(messages).items() if name.isupper()}
-    for row in CLIENT_ERRORS.values():
+    for refusal, row in CLIENT_ERRORS.items():
         assert 400 <= row.status < 500
-        assert row.message in known_messages
+        assert row.message in known_messages or (row.message is None and refusal in EMPTY_BODY_ROWS)
         assert row.reason
+
+
+def test_only_the_webhooks_refusal_answers_an_empty_body():
+    """LiveKit's servers read only the status: no Persian text for them (docs/security.md, the webhook)."""
+    assert {refusal for refusal, row in CLIENT_ERRORS.items() if row.message is None} == EMPTY_BODY_ROWS
+    assert {CLIENT_ERRORS[refusal].status for refusal in EMPTY_BODY_ROWS} == {401}
 
 
 def test_log_reasons_tell_every_row_apart():

@@ -29,7 +29,7 @@ def test_function_runs_python_313_on_arm64_and_builds_without_containers():
 
 def test_dynamodb_permissions_are_exactly_what_a_login_needs_on_exactly_these_tables():
     granted = {
-        (action, resource["Fn::GetAtt"])
+        (action, resource.get("Fn::GetAtt") or resource["Fn::Sub"])
         for statement in statements().values()
         for action in as_list(statement["Action"])
         if action.startswith("dynamodb:")
@@ -46,6 +46,8 @@ def test_dynamodb_permissions_are_exactly_what_a_login_needs_on_exactly_these_ta
         ("dynamodb:PutItem", "SessionsTable.Arn"),
         ("dynamodb:UpdateItem", "SessionsTable.Arn"),
         ("dynamodb:DeleteItem", "SessionsTable.Arn"),
+        # the LiveKit webhook: is the joined device's session live (livekit_auth.revocation.JoinCheck)
+        ("dynamodb:Query", "${SessionsTable.Arn}/index/ByUser"),
     }
 
 
@@ -99,6 +101,8 @@ def test_both_login_methods_are_routed_to_the_function():
         ("POST", "/api/auth/client"),
         ("OPTIONS", "/api/auth/client"),
         *((method, f"/api/auth/{route}") for route in ("token", "refresh", "logout") for method in ("POST", "OPTIONS")),
+        ("POST", "/api/livekit/webhook"),
+        ("OPTIONS", "/api/livekit/webhook"),  # every route answers its preflight (livekit_auth.routes)
     }
 
 

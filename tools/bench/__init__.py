@@ -8,6 +8,7 @@ rows_processes   its other rows: minting beside livekit-api, cold init beside bo
 bcrypt_cost      median bcrypt check time per cost on this machine
 refusal_timing   `make bench-timing`: refused-login latency by reason over HTTP at the production cost
 token_latency    `make bench-token`: the token endpoint's latency over HTTP beside the password login's
+cold_init        `make bench-cold-init`: the function's cold init with each RoomService client, beside boto3's
 http_timing      what those two share: a timed POST, round-robin timing after a warm-up, the p90
 fuzz_api         `make fuzz-api`: schemathesis from docs/openapi.yaml against the local stack (also in make test)
 schemathesis_hooks  its hook: a live session for each request to a session route

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN, Route
+from livekit_auth.routes import LOGIN, LOGOUT, REFRESH, TOKEN, WEBHOOK, Route
+from livekit_auth.tokens import LiveKitCredentials
 from tools import REPO_ROOT
 from tools.local.demo_data import (
     DEMO,
@@ -22,6 +23,8 @@ from tools.local.demo_data import (
     VIEWER,
 )
 from tools.local.events import preflight_event, proxy_event, route_event
+from tools.local.fake_aws import DEV_API_KEY, DEV_API_SECRET
+from tools.local.fake_livekit import sign_webhook, webhook_body
 
 EVENTS_DIR = REPO_ROOT / "events"
 
@@ -32,6 +35,19 @@ JSON_HEADERS = {"Content-Type": "application/json", "Origin": ORIGIN, "User-Agen
 
 def _login(body: Any, *, headers: dict[str, str] | None = None, **options: Any) -> dict:
     return route_event(LOGIN, body, headers=headers or JSON_HEADERS, **options)
+
+
+# A webhook of `make run`'s LiveKit (its dev key pair), signed for good (files on disk must not expire), for a
+# participant this service never issued a token to: a live server would be asked to remove it.
+WEBHOOK_BODY = webhook_body("participant_joined", "channel-7654321", "00000000-0000-4000-8000-000000000000")
+WEBHOOK_PAIR = LiveKitCredentials(DEV_API_KEY, DEV_API_SECRET)
+WEBHOOK_SIGNED = sign_webhook(WEBHOOK_BODY, WEBHOOK_PAIR, issued_at=1_764_000_000, ttl=2**31)
+
+
+def _webhook(authorization: str | None, body: bytes = WEBHOOK_BODY) -> dict:
+    signed = {"Authorization": authorization} if authorization else {}
+    headers = {"Content-Type": "application/webhook+json", **signed}
+    return route_event(WEBHOOK, raw=body.decode(), headers=headers)
 
 
 def _credentials(username: str, password: str = DEMO_PASSWORD, **extra: Any) -> dict:
@@ -109,6 +125,10 @@ EVENTS: dict[str, tuple[int, dict]] = {
     "logout_ok": (204, _session_route(LOGOUT, DEMO_SESSION_TOKENS["logout"], raw="")),
     "logout_unknown_session": (401, _session_route(LOGOUT, UNKNOWN_SESSION_TOKEN, raw="")),
     "logout_preflight": (204, _session_preflight(LOGOUT)),
+    # LiveKit webhooks (issue 20): a bare 401 unless the server's key signed exactly this body.
+    "webhook_participant_joined": (200, _webhook(WEBHOOK_SIGNED)),
+    "webhook_unsigned": (401, _webhook(None)),
+    "webhook_body_tampered": (401, _webhook(WEBHOOK_SIGNED, WEBHOOK_BODY.replace(b"channel-", b"channel-1"))),
 }
 
 

@@ -11,6 +11,7 @@ fake_aws     fake credentials and region, the function's environment derived fro
 output       what `make run` prints: the banner, and the request log without the function's metric lines
 invoke       one events/ file through the function against the running stack (`make invoke`)
 demo_data    the demo channels and users `make run` seeds and the tests share
+fake_livekit  a stand-in LiveKit RoomService on loopback and LiveKit-signed webhooks (tests, events/)
 sam_local    `make sam-invoke`: the real `sam local invoke` (and start-lambda, for tests/sam_local) of the arm64
              build against the running stack, its env-vars file, the relay from the Docker bridge to the emulator
 docker_host  a Docker daemon and arm64 emulation (qemu in binfmt_misc), started or registered where we can

@@ -19,6 +19,8 @@ from livekit_authctl.local_stack import (  # noqa: F401 - re-exported for the te
     DEFAULT_EMULATOR_PORT,
     FAKE_CREDENTIALS,
     HOST,
+    LIVEKIT_CREDENTIALS_PARAMETER,
+    LIVEKIT_SERVER_URL,
     REGION,
     TABLE_PREFIX,
     local_client,
@@ -103,8 +105,8 @@ DEV_API_KEY = "devkey"
 DEV_API_SECRET = "secret"  # noqa: S105 - LiveKit's public development secret
 LOCAL_STACK_SETTINGS = {
     "LOCAL_MODE": "true",
-    "LIVEKIT_SERVER_URL": "ws://localhost:7880",
-    "LIVEKIT_CREDENTIALS_PARAMETER": "/livekit-auth/local/livekit-credentials",
+    "LIVEKIT_SERVER_URL": LIVEKIT_SERVER_URL,
+    "LIVEKIT_CREDENTIALS_PARAMETER": LIVEKIT_CREDENTIALS_PARAMETER,
     "ALLOWED_ORIGINS": "*",
 }
 
@@ -117,13 +119,22 @@ def function_environment(tables: Mapping[str, str], *, local_stack: bool = False
 
 
 def put_livekit_credentials(
-    ssm: Any, parameter: str = CREDENTIALS_PARAMETER, api_key: str = API_KEY, api_secret: str = API_SECRET
+    ssm: Any,
+    parameter: str = CREDENTIALS_PARAMETER,
+    api_key: str = API_KEY,
+    api_secret: str = API_SECRET,
+    *,
+    servers: Mapping[str, tuple[str, str]] | None = None,
 ) -> None:
-    """The one credential writer: the LiveKit key pair where the function's environment tells it to read it,
-    one SecureString in the JSON form of livekit_auth.tokens.LiveKitCredentials.parameter_value (the tests
-    log in with it, so the two cannot drift apart)."""
-    value = json.dumps({"api_key": api_key, "api_secret": api_secret})
-    ssm.put_parameter(Name=parameter, Value=value, Type="SecureString")
+    """The one credential writer: the LiveKit keys where the function's environment tells it to read them, one
+    SecureString in a shape livekit_auth.server_keys reads (the tests log in with it, so the two cannot drift
+    apart). Without `servers`, one pair for every server; with it ({server URL: (api_key, api_secret)}), the
+    map from each server to its own pair. An existing value is replaced (a key rotation, a server added)."""
+    if servers is None:
+        value = json.dumps({"api_key": api_key, "api_secret": api_secret})
+    else:
+        value = json.dumps({url: {"api_key": key, "api_secret": secret} for url, (key, secret) in servers.items()})
+    ssm.put_parameter(Name=parameter, Value=value, Type="SecureString", Overwrite=True)
 
 
 def legacy_credentials_environment(ssm: Any) -> dict[str, str]:

@@ -84,6 +84,11 @@ class Ports:
     rtc_udp: int  # ICE over UDP, one muxed port
 
 
+def server_url(ports: Ports) -> str:
+    """The URL clients connect to on a server with these ports (known before it starts)."""
+    return f"ws://{HOST}:{ports.http}"
+
+
 def free_ports() -> Ports:
     """Three ports that are free on loopback right now (two TCP, one UDP)."""
     sockets = [socket.socket(socket.AF_INET, kind) for kind in (socket.SOCK_STREAM, socket.SOCK_STREAM)]
@@ -143,7 +148,7 @@ class LiveKitServer:
     @property
     def url(self) -> str:
         """What clients connect to (a token's `server_url`)."""
-        return f"ws://{HOST}:{self.ports.http}"
+        return server_url(self.ports)
 
     @property
     def http_url(self) -> str:
@@ -216,27 +221,37 @@ class LocalRoom:
     page_origin: str
 
 
+def make_run_ports(port: int) -> Ports:
+    """`make run`'s server ports: `port` and the two after it (0: free ones)."""
+    return Ports(port, port + 1, port + 2) if port else free_ports()
+
+
 @contextmanager
-def for_make_run(keys: Mapping[str, str], port: int, page_port: int) -> Iterator[LocalRoom | None]:
-    """The server with `keys` on `port` (0: free ports) and the join page on `page_port`, when the server is
-    built; otherwise say how to get it and yield None (the API then answers with its usual server_url)."""
+def for_make_run(
+    keys: Mapping[str, str], ports: Ports, page_port: int, webhook_url: str | None = None
+) -> Iterator[LocalRoom | None]:
+    """The server with `keys` on `ports`, posting its webhooks to `webhook_url` (the local API's, so a removed
+    participant who rejoins is removed again), and the join page on `page_port`, when the server is built;
+    otherwise say how to get it and yield None (the API then answers with its usual server_url)."""
     if missing():
         print(f"LiveKit's server: not started. {GET_IT}, then `make run` starts it here.", flush=True)
         yield None
         return
     from tools.local import join_page
 
-    ports = Ports(port, port + 1, port + 2) if port else free_ports()
-    with start(keys, ports=ports) as server, join_page.serving(page_port) as page_origin:
+    with start(keys, ports=ports, webhook_url=webhook_url) as server, join_page.serving(page_port) as page_origin:
         yield LocalRoom(server.url, page_origin)
 
 
 def how_to_join(room: LocalRoom, api_base: str, username: str, password: str, room_name: str) -> str:
-    """The one line `make run` prints for a newcomer."""
+    """What `make run` prints for a newcomer: how to join, and what authctl --local needs to reach the room."""
     from tools.local import join_page
 
     page = join_page.join_url(room.page_origin, api_base, username, password, room_name)
-    return f"  LiveKit {VERSION}: {room.server_url}; join {room_name} as the demo user: open {page} and press Join"
+    return (
+        f"  LiveKit {VERSION}: {room.server_url}; join {room_name} as the demo user: open {page} and press Join\n"
+        f"  authctl --local removes participants there with LIVEKIT_SERVER_URL={room.server_url} set"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

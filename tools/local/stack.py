@@ -37,7 +37,7 @@ import boto3
 import jwt
 
 from livekit_auth import config, tokens
-from livekit_auth.routes import LOGIN
+from livekit_auth.routes import LOGIN, WEBHOOK
 from livekit_authctl.storage.admin import AdminStore
 from tools import REPO_ROOT
 from tools.ci import cfn_template
@@ -84,13 +84,16 @@ def load_function(environment: Mapping[str, str]) -> LambdaHandler:
 # ---- the emulator ----------------------------------------------------------------------------------
 
 
-def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool) -> None:
+def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool, livekit_url: str | None = None) -> None:
     """Create the template's tables (named as local_table_names() says), store the dev key pair in SSM
-    and seed the demo data."""
+    and seed the demo data. With `livekit_url` (the LiveKit server `make run` starts), the pair is stored as
+    that server's in the per-server map, as a deployment with several servers stores its keys."""
     dynamodb = boto3.client("dynamodb")
     tables = cfn_template.create_tables(dynamodb, TABLE_PREFIX)
     parameter = settings["LIVEKIT_CREDENTIALS_PARAMETER"]
-    fake_aws.put_livekit_credentials(boto3.client("ssm"), parameter, fake_aws.DEV_API_KEY, fake_aws.DEV_API_SECRET)
+    pair = (fake_aws.DEV_API_KEY, fake_aws.DEV_API_SECRET)
+    servers = {livekit_url: pair} if livekit_url else None
+    fake_aws.put_livekit_credentials(boto3.client("ssm"), parameter, *pair, servers=servers)
     if seed_demo:
         demo_data.seed(AdminStore(dynamodb, config.table_names(tables)), config.bcrypt_rounds(settings))
 
@@ -128,11 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with ExitStack() as running:
             keys = {fake_aws.DEV_API_KEY: fake_aws.DEV_API_SECRET}
-            room = (
-                running.enter_context(livekit_server.for_make_run(keys, args.livekit_port, args.page_port))
-                if args.livekit
-                else None
-            )
+            livekit_ports = livekit_server.make_run_ports(args.livekit_port) if args.livekit else None
+            built = livekit_ports and not livekit_server.missing()
+            livekit_url = livekit_server.server_url(livekit_ports) if built else None
             if args.existing_tables:
                 emulator_url = os.environ.get("AWS_ENDPOINT_URL")
                 tables = tables_from_environment()
@@ -142,10 +143,17 @@ def main(argv: list[str] | None = None) -> int:
                 fake_aws.use_fake_aws(emulator_url)
                 tables = local_table_names()
                 settings = function_settings(tables, os.environ)
-                fill_emulator(settings, seed_demo=not args.no_demo_data)
-            if room:
-                settings["LIVEKIT_SERVER_URL"] = room.server_url
+                fill_emulator(settings, seed_demo=not args.no_demo_data, livekit_url=livekit_url)
+            if livekit_url:
+                settings["LIVEKIT_SERVER_URL"] = livekit_url
             api = running.enter_context(ApiGateway(HOST, args.api_port, load_function(settings), settings=settings))
+            room = (
+                running.enter_context(
+                    livekit_server.for_make_run(keys, livekit_ports, args.page_port, api.url + WEBHOOK.public_path)
+                )
+                if livekit_ports
+                else None
+            )
             api_url = api.url + LOGIN.public_path
             in_memory = not args.existing_tables
             output.print_banner(
@@ -256,16 +264,20 @@ def start(
     seed_demo: bool = True,
     bcrypt_rounds: int | None = None,
     env: dict[str, str] | None = None,
+    livekit_port: int | None = None,
 ) -> LocalStack:
     """Start emulator, tables, demo data and API, and wait until they serve. Port 0 picks a free port.
 
     `env` overrides function settings (BCRYPT_ROUNDS, LOCKOUT_THRESHOLD ...); `bcrypt_rounds` also
-    sets the cost of the demo users' hashes.
+    sets the cost of the demo users' hashes. `livekit_port`: `make run --livekit` (the server on that
+    port and the two after it, the join page on a free port).
     """
     settings = dict(env or {})
     if bcrypt_rounds is not None:
         settings["BCRYPT_ROUNDS"] = str(bcrypt_rounds)
     arguments = ["--api-port", str(api_port), "--emulator-port", str(emulator_port)]
+    if livekit_port is not None:
+        arguments += ["--livekit", "--livekit-port", str(livekit_port), "--page-port", "0"]
     return _spawn([*arguments, "--no-demo-data"] if not seed_demo else arguments, settings)
 
 

@@ -11,7 +11,11 @@ Module map:
     legacy_hashes  hashes this service did not make (Django's, other bcrypt costs) and locked markers
     password_upgrades  upgrade on login: an outdated hash re-hashed at BCRYPT_ROUNDS
     tokens       LiveKit access tokens (HS256 JWTs) and the credentials that sign them
-    credentials  the LiveKit API key and secret, from SSM Parameter Store, cached (the function only)
+    credentials  the LiveKit API keys and secrets, from SSM Parameter Store, cached
+    server_keys  a key pair per LiveKit server: which signs for a server_url, which servers removal reaches
+    room_service  LiveKit's RoomService over Twirp JSON (urllib3): list, remove, restrict, on every server
+    webhooks     LiveKit webhooks: the signature and body check, and what a joined participant may keep
+    revocation   who leaves which rooms when access ends (authctl, logout), and the webhook's join check
     storage/     the only code that knows the DynamoDB table layouts, split by consumer (see its map)
     login        the login use case: credentials in, channel tokens out
     sessions     sessions: open, the token endpoint's short tokens, refresh (rotation), logout

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from livekit_auth.errors import AccountInactive, InvalidCredentials, NoChannels, UserDataNotFound
 from livekit_auth.passwords import verify_password
+from livekit_auth.server_keys import ServerKeys
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.attempts import LoginThrottle
 from livekit_auth.storage.records import Membership
@@ -57,7 +58,7 @@ class LoginService:
         self,
         accounts: AccountReader,
         throttle: LoginThrottle,
-        credentials: Callable[[], LiveKitCredentials],
+        credentials: Callable[[], ServerKeys],
         policy: LoginPolicy,
         clock: Callable[[], float] = time.time,
         upgrader: PasswordUpgrader | None = None,
@@ -69,8 +70,9 @@ class LoginService:
         self._clock = clock
         self._upgrader = upgrader
 
-    def log_in(self, username: str, password: str) -> LoginResult:
-        """Raise a Refused subclass for every outcome the guide lists as an error."""
+    def log_in(self, username: str, password: str, server_url: str | None = None) -> LoginResult:
+        """Raise a Refused subclass for every outcome the guide lists as an error. The tokens are signed
+        with the key of `server_url` (the default server's when None)."""
         username = normalize_username(username)
         if len(username) > MAX_USERNAME_LENGTH:  # cannot be an account: same cost, nothing stored
             verify_password(password, None, self._policy.bcrypt_rounds)
@@ -106,7 +108,9 @@ class LoginService:
             raise UserDataNotFound()
         if not memberships:
             raise NoChannels()
-        channels = self._mint(pending_credentials.result(), user.user_id, user.shown_name, memberships)
+        channels = self._mint(
+            pending_credentials.result().for_server(server_url), user.user_id, user.shown_name, memberships
+        )
         return LoginResult(user.user_id, username, channels, user.session_generation)
 
     def _mint(

@@ -35,8 +35,10 @@ ROUTES = (
     Route("/api/auth/token", "POST", "fetch_token", "token request", "Token", browser.SESSION_HEADERS),
     Route("/api/auth/refresh", "POST", "refresh_session", "session refresh", "Refresh", browser.SESSION_HEADERS),
     Route("/api/auth/logout", "POST", "log_out", "session logout", "Logout", browser.SESSION_HEADERS),
+    # LiveKit's servers, not browsers, call it (livekit_auth.webhooks); its preflight admits nothing beyond the default
+    Route("/api/livekit/webhook", "POST", "livekit_webhook", "livekit webhook", "Webhook"),
 )
-LOGIN, TOKEN, REFRESH, LOGOUT = ROUTES
+LOGIN, TOKEN, REFRESH, LOGOUT, WEBHOOK = ROUTES
 
 
 def route_at(path: str | None) -> Route | None:

@@ -37,11 +37,12 @@ from livekit_auth.errors import (
     UserDataNotFound,
 )
 from livekit_auth.login import LoginResult, membership_token
+from livekit_auth.server_keys import ServerKeys
 from livekit_auth.server_urls import is_allowed
 from livekit_auth.storage.accounts import AccountReader
 from livekit_auth.storage.records import Membership, SessionRecord, User
 from livekit_auth.storage.sessions import SessionStore, TokenRecord
-from livekit_auth.tokens import LiveKitCredentials, room_name
+from livekit_auth.tokens import room_name
 
 ROTATION_GRACE_SECONDS = 30  # two tabs refreshing at once, or a client retrying a lost answer, get one successor
 LAST_USE_WRITE_SECONDS = 3600  # last use is written at most this often per session
@@ -161,7 +162,7 @@ class SessionService:
 
     store: SessionStore
     accounts: AccountReader
-    credentials: Callable[[], LiveKitCredentials]
+    credentials: Callable[[], ServerKeys]  # each server's signing pair
     policy: SessionPolicy
     default_server_url: str
     allowed_server_urls: tuple[str, ...] = ()  # ALLOWED_SERVER_URLS as it is now, not as it was at the login
@@ -227,10 +228,12 @@ class SessionService:
             done.result()
         user = self._check_user(record, pending_user.result())
         membership = self._membership(requested_room, memberships)
+        server_url = self._server_url(record.server_url)
+        pair = pending_credentials.result().for_server(server_url)
         room, token = membership_token(
-            pending_credentials.result(), membership, identity, user.shown_name, int(now), self.policy.token_ttl_seconds
+            pair, membership, identity, user.shown_name, int(now), self.policy.token_ttl_seconds
         )
-        return ParticipantToken(self._server_url(record.server_url), token, room, user.shown_name)
+        return ParticipantToken(server_url, token, room, user.shown_name)
 
     def _server_url(self, remembered: str | None) -> str:
         """The login's server_url while the allowlist still admits it; the configured one otherwise."""

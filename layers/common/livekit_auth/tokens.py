@@ -46,6 +46,16 @@ class VideoGrant:
         }
 
 
+@dataclass(frozen=True)
+class RoomAdminGrant:
+    """What RoomService calls on one room need (livekit_auth.room_service): roomAdmin on that room only."""
+
+    room: str
+
+    def claim(self) -> dict[str, object]:
+        return {"room": self.room, "roomAdmin": True}
+
+
 def room_name(channel_id: int) -> str:
     """The guide's rule: a channel's LiveKit room is `channel-{channel_id}`."""
     return f"channel-{channel_id}"
@@ -56,7 +66,7 @@ def mint_token(
     credentials: LiveKitCredentials,
     identity: str,
     display_name: str,
-    grant: VideoGrant,
+    grant: VideoGrant | RoomAdminGrant,
     issued_at: int,
     ttl_seconds: int,
 ) -> str:

@@ -30,6 +30,12 @@ class AccountReader:
 
     def get_memberships(self, user_id: str) -> list[Membership] | None:
         """The user's channels, from one (paginated) Query; None when the user has no record at all."""
+        return self.get_channel_record(user_id)[1]
+
+    def get_channel_record(self, user_id: str) -> tuple[str | None, list[Membership] | None]:
+        """The username the user's channel record names (None without one) and their channels (as
+        get_memberships), from the same one Query: how a LiveKit identity (the user id) finds its account."""
+        username: str | None = None
         found_profile = False
         memberships: list[Membership] = []
         for item in pages(
@@ -38,10 +44,11 @@ class AccountReader:
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": user_key(user_id)}},
         ):
+            username = username or item.get("username", {}).get("S")
             if item["sk"]["S"] == PROFILE_SK:
                 found_profile = True
             else:
                 memberships.append(membership_from_item(item))
         if not found_profile and not memberships:
-            return None
-        return memberships
+            return username, None
+        return username, memberships

@@ -13,8 +13,9 @@ Sessions table   pk (session id), sk
 The session id travels inside the token (`<session id>.<secret>`), so one BatchGetItem reads the
 session and the presented token's item together. Only the token's hash is stored.
 
-The function reads and writes single items (BatchGetItem, PutItem, UpdateItem, DeleteItem); the
-ByUser Query and the revocation of all of a user's sessions are authctl's (livekit_authctl.storage.sessions).
+The function reads and writes single items (BatchGetItem, PutItem, UpdateItem, DeleteItem), and queries
+ByUser for one device's sessions (the LiveKit webhook's check); listing a user's sessions and revoking them
+all are authctl's (livekit_authctl.storage.sessions).
 The session item's codec is records.py's; the token item's, which only the function writes, is here.
 """
 
@@ -27,9 +28,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from livekit_auth.storage.dynamo import ConditionFailed, Item, call, is_write_conflict, number
+from livekit_auth.storage.dynamo import ConditionFailed, Item, call, is_write_conflict, number, pages
 from livekit_auth.storage.records import SESSION_SK, SessionRecord, session_from_item, session_item, session_key
 
+USER_INDEX = "ByUser"  # the sessions table's index of a user's sessions (template.yaml)
 TOKEN_SK_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
 MAX_BATCH_RETRIES = 3  # UnprocessedKeys only appear under throttling
 MAX_CONFLICT_RETRIES = 3  # two tabs refreshing at once: their transactions on one session can collide
@@ -122,6 +124,20 @@ class SessionStore:
     def delete(self, session_id: str) -> None:
         """End the session: its tokens no longer find it (their items expire through TTL)."""
         _retry_conflicts(lambda: call(self._db.delete_item, TableName=self._table, Key=session_key(session_id)))
+
+    def sessions_of_device(self, user_id: str, device: str) -> list[SessionRecord]:
+        """The user's session items with this device (the ByUser index; a LiveKit webhook's check)."""
+        return [
+            session_from_item(item)
+            for item in pages(
+                self._db.query,
+                TableName=self._table,
+                IndexName=USER_INDEX,
+                KeyConditionExpression="user_id = :user_id",
+                FilterExpression="device = :device",
+                ExpressionAttributeValues={":user_id": {"S": user_id}, ":device": {"S": device}},
+            )
+        ]
 
     def _db_transact(self, *items: Item) -> None:
         call(self._db.transact_write_items, TransactItems=list(items))
