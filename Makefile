@@ -45,7 +45,7 @@ run: $(INSTALLED)  ## serve the API on 127.0.0.1:API_PORT over an in-memory AWS 
 invoke: $(INSTALLED)  ## run the EVENT file through the function against the running `make run` stack
 	$(BIN)/python -m tools.local.invoke --emulator-port $(EMULATOR_PORT) $(EVENT)
 
-sam-invoke: build  ## EVENT through the built arm64 function in a Lambda container (real `sam local invoke`) against `make run`
+sam-invoke: build  ## EVENT through the built arm64 function in a Lambda container (real `sam local start-lambda`) against `make run`
 	$(BIN)/python -m tools.local.sam_local --emulator-port $(EMULATOR_PORT) $(EVENT)
 
 lambda-base-image: $(INSTALLED)  ## build or load the python3.13 arm64 stand-in base image sam-invoke uses here (cached)

@@ -5,7 +5,7 @@ arm64 image: under qemu on x86_64 machines. One `sam local start-lambda` per run
 per event would start a container per event, about half a minute each under qemu), fed every event in the
 order `make invoke` takes them. Each answer must have the status make_events' table promises, and the body and
 headers of the same shape as `make invoke`'s answer to the same event on a fresh stack of its own.
-`make sam-invoke` itself (the real `sam local invoke`) runs the guide's login once.
+`make sam-invoke` itself (its own start-lambda, one cold container) runs the guide's login once.
 
 Where Docker or arm64 emulation is missing, the tier skips with one line saying what; under CI it fails.
 """
@@ -34,16 +34,9 @@ SETTINGS = {"LOCKOUT_THRESHOLD": "100", "BCRYPT_ROUNDS": str(BCRYPT_ROUNDS)}
 EVENT_PATHS = sorted(EVENTS_DIR.glob("*.json"))
 
 
-# Not yet in `make test`: on the shared 2-core machine the function's first init under qemu outlasted even the
-# local 300 s timeout (docs/sam-local.md, "Status"). SAM_LOCAL_TIER=1 runs it.
-OPT_IN = "SAM_LOCAL_TIER"
-
-
 @pytest.fixture(scope="module")
 def sam_ready() -> None:
     """Docker, qemu and the base image ready (brought up or built where we can), else skip (fail under CI)."""
-    if os.environ.get(OPT_IN) != "1":
-        pytest.skip(f"sam local tier not enabled: set {OPT_IN}=1 (first init under qemu is slower than the timeout)")
     try:
         sam_local.prepare()
     except sam_local.NotReady as missing:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 
+import pytest
+
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import base_image, fake_aws, sam_local
@@ -80,3 +82,55 @@ def test_the_base_images_runtime_packages_are_at_the_versions_the_project_pins()
 
     assert {"boto3", "botocore", "urllib3"} <= shared
     assert {name: pins[name] for name in shared} == {name: constraints[name] for name in shared}
+
+
+def test_the_runtime_counts_as_up_only_when_an_http_server_answers_behind_the_port():
+    def serve(listener: socket.socket, reply: bytes) -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(1024)
+            connection.sendall(reply)
+
+    answers = {}
+    for name, reply in (("proxy alone", b""), ("emulator", b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")):
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            server = threading.Thread(target=serve, args=(listener, reply))
+            server.start()
+            answers[name] = sam_local.http_answers(*listener.getsockname()[:2])
+            server.join(timeout=5)
+
+    assert answers == {"proxy alone": False, "emulator": True}
+
+
+def test_the_local_copy_of_the_build_has_3_13_bytecode_at_the_containers_paths_and_the_build_has_none(
+    tmp_path, monkeypatch
+):
+    if sam_local.host_python313() is None:  # the image's python3.13 compiles it then (tests/sam_local covers that)
+        pytest.skip("no python3.13 on this machine")
+    build = tmp_path / "build"
+    (build / "AuthClientFunction").mkdir(parents=True)
+    (build / "AuthClientFunction" / "app.py").write_text("ANSWER = 42\n")
+    (build / "CommonLayer" / "python").mkdir(parents=True)
+    (build / "CommonLayer" / "python" / "shared.py").write_text("NAME = 'layer'\n")
+    (build / "template.yaml").write_text("Resources: {}\n")
+    monkeypatch.setattr(sam_local, "COMPILED_DIR", tmp_path / "compiled")
+
+    template = sam_local.compiled_build(build / "template.yaml", "unused:image")
+
+    copy = template.parent
+    assert template.read_text() == "Resources: {}\n"
+    compiled = {
+        inside: next((copy / where).glob("__pycache__/*.cpython-313.pyc")).read_bytes()
+        for where, inside in (
+            ("AuthClientFunction", b"/var/task/app.py"),
+            ("CommonLayer/python", b"/opt/python/shared.py"),
+        )
+    }
+    for inside, pyc in compiled.items():
+        assert pyc[:4] == b"\xf3\r\r\n"  # CPython 3.13's bytecode magic
+        assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, unchecked: no mtime to go stale
+        assert inside in pyc
+    assert not list(build.rglob("__pycache__"))  # what sam deploy packages is untouched
+    assert sam_local.compiled_build(build / "template.yaml", "unused:image") == template  # reused
+    assert sam_local.has_bytecode(copy)
+    assert sam_local.compiled_build(template, "unused:image") == template  # a build with bytecode runs as it is

@@ -1,5 +1,5 @@
 """`make sam-invoke EVENT=events/<file>.json`: the built arm64 function in a Lambda container, through the real
-`sam local invoke`, against the running `make run` stack.
+`sam local start-lambda`, against the running `make run` stack.
 
 What it puts together (each piece in its own module):
 - a Docker daemon and arm64 emulation (docker_host: started or registered when missing and we can);
@@ -12,16 +12,18 @@ What it puts together (each piece in its own module):
   (and, through condition LocalInvoke, sets LOCAL_MODE and the local timeout);
 - the function's environment: an env-vars file written from stack.function_settings(), the settings
   `make run` gives its in-process function (same tables, LiveKit parameter, overrides from this environment);
-- fake AWS credentials and region for SAM to hand the container (fake_aws), never the caller's own.
+- fake AWS credentials and region for SAM to hand the container (fake_aws), never the caller's own;
+- a copy of the build with Python 3.13 bytecode (compiled_build), so a cold start under qemu compiles nothing.
 
-`start_lambda()` runs `sam local start-lambda` the same way (one warm container for many invokes); the
-tests in tests/sam_local/ use it for every file in events/.
+`start_lambda()` starts one warm container (EAGER) and waits until its runtime emulator answers; `invoke()`
+(make sam-invoke) sends it one event, the tests in tests/sam_local/ every file in events/.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import selectors
@@ -47,6 +49,12 @@ BUILT_TEMPLATE = REPO_ROOT / ".aws-sam" / "build" / "template.yaml"
 SAM = str(Path(sys.executable).parent / "sam")
 OFFICIAL_IMAGE = "public.ecr.aws/lambda/python:3.13-arm64"
 START_LAMBDA_SECONDS = 600  # SAM builds its emulator image on the base image first (RUN steps under qemu)
+COMPILED_DIR = docker_host.CACHE_DIR / "compiled-build"
+RUNTIME_READY_SECONDS = 120  # the runtime emulator (a Go binary) starting in its container, under qemu
+# SAM posts the event three times within 0.35 s of starting the container; through Docker's userland proxy the
+# port accepts before the runtime emulator listens inside, so under qemu the invoke can end with no answer.
+NO_RESPONSE = "No response from invoke container"
+INVOKE_ATTEMPTS = 3
 
 
 class NotReady(Exception):
@@ -148,6 +156,68 @@ def build(build_dir: Path | None = None) -> Path:
     return (build_dir or BUILT_TEMPLATE.parent) / "template.yaml"
 
 
+def host_python313() -> str | None:
+    """A Python 3.13 on this machine (any 3.13.x and any architecture write the same bytecode), else None."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [shutil.which("python3.13"), *map(str, sorted(pyenv.glob("3.13*/bin/python3.13")))]
+    for candidate in filter(None, candidates):
+        probe = [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"]
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            if subprocess.run(probe, capture_output=True, text=True, timeout=60).stdout.strip() == "True":
+                return candidate
+    return None
+
+
+def _tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def has_bytecode(build_dir: Path) -> bool:
+    """Whether every module of a `sam build` output has its Python 3.13 .pyc (the build compiles them when the
+    Makefile finds a python3.13: PY313)."""
+    return all(
+        (source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc").exists()
+        for source in build_dir.rglob("*.py")
+    )
+
+
+def compiled_build(template: Path, image: str) -> Path:
+    """The template of a `sam build` output whose modules all have Python 3.13 bytecode: the build itself when
+    it has (what deploys, then, is what runs), else a copy with it.
+
+    Under qemu, compiling the layer's and the function's modules at each cold start cost a large part of the
+    init (docs/sam-local.md, "Times"). The copy (under COMPILED_DIR, git-ignored, keyed by the build's contents)
+    gets unchecked-hash .pyc with the container's paths (/var/task, /opt), written by a host python3.13, else
+    once by the image's own python3.13 under qemu; the build itself is left as `sam build` made it.
+    """
+    build_dir = template.parent
+    if has_bytecode(build_dir):
+        return template
+    copy = COMPILED_DIR / _tree_hash(build_dir)
+    if (copy / ".compiled").exists():
+        return copy / template.name
+    shutil.rmtree(COMPILED_DIR, ignore_errors=True)  # one compiled build at a time: the latest
+    shutil.copytree(build_dir, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    places = {  # what the container mounts where: the function at /var/task, each layer at /opt
+        path: "/var/task" if (path / "app.py").exists() else "/opt" for path in copy.iterdir() if path.is_dir()
+    }
+    python = host_python313()
+    for path, inside in places.items():
+        options = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash", "-p", inside]
+        if python:
+            subprocess.run([python, "-m", "compileall", *options, "-s", str(path), str(path)], check=True)
+        else:  # no host 3.13: the image's python3.13 under qemu (about a minute, once per build)
+            mount = ["-v", f"{path}:{inside}"]
+            command = ["docker", "run", "--rm", *mount, "--entrypoint", f"/usr/bin/{base_image.PYTHON}", image]
+            subprocess.run([*command, "-m", "compileall", *options, "-s", inside, inside], check=True)
+    (copy / ".compiled").write_text(python or image, encoding="utf-8")
+    return copy / template.name
+
+
 def prepare() -> str:
     """Docker, arm64 emulation and the base image ready, and sam on the path; the image to run the function on."""
     missing = docker_host.ready()
@@ -183,8 +253,8 @@ class LocalLambda:
             log = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
             raise RuntimeError(f"no answer from the function (timed out?); sam local start-lambda said:\n{log}")
         payload = json.loads(raw)
-        if "FunctionError" in answer:
-            raise RuntimeError(f"the function failed: {payload}")
+        if "FunctionError" in answer or (isinstance(payload, dict) and "errorType" in payload):
+            raise RuntimeError(f"the function failed: {payload}")  # SAM's start-lambda leaves the header out
         return payload
 
 
@@ -208,9 +278,11 @@ def local_environment(emulator_url: str, environ: Mapping[str, str]) -> Iterator
 def start_lambda(
     emulator_url: str, environ: Mapping[str, str] = os.environ, template: Path = BUILT_TEMPLATE
 ) -> Iterator[LocalLambda]:
-    """`sam local start-lambda` of `template` (a `sam build` output) with one warm container (EAGER), on a free
-    loopback port, until the end."""
+    """`sam local start-lambda` of `template` (a `sam build` output, run from its compiled copy) with one warm
+    container (EAGER), on a free loopback port, until the end; yielded once that container's runtime emulator
+    answers (SAM's own readiness is its port, which Docker's proxy opens before the emulator listens)."""
     with local_environment(emulator_url, environ) as (image, endpoint_url, env_vars_file):
+        template = compiled_build(template, image)
         with socket.socket() as probe:
             probe.bind((fake_aws.HOST, 0))
             port = probe.getsockname()[1]
@@ -219,12 +291,14 @@ def start_lambda(
             *(SAM, "local", "start-lambda", "--host", fake_aws.HOST, "--port", str(port)),
             *("--warm-containers", "EAGER", *sam_arguments(image, endpoint_url, env_vars_file, template)),
         ]
+        before = _sam_containers()
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=sam_environment(environ), stdout=log, stderr=subprocess.STDOUT
             )
         try:
             _wait_for_port(port, process, log_path)
+            _wait_for_runtime(set(_sam_containers()) - set(before), process, log_path)
             yield LocalLambda(f"http://{fake_aws.HOST}:{port}", log_path)
         finally:
             process.terminate()
@@ -247,17 +321,63 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log_path: Path) 
     raise RuntimeError(f"sam local start-lambda did not listen within {START_LAMBDA_SECONDS} s")
 
 
+def _sam_containers() -> list[str]:
+    """The running containers SAM started on its emulator images (samcli/...)."""
+    listed = subprocess.run(
+        ["docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Image}}"], capture_output=True, text=True, check=True
+    )
+    return [line.split()[0] for line in listed.stdout.splitlines() if line.split()[1].startswith("samcli/")]
+
+
+def _runtime_answers(container: str) -> bool:
+    """Whether the runtime emulator in `container` answers HTTP on its published port (any status will do)."""
+    published = subprocess.run(["docker", "port", container, "8080/tcp"], capture_output=True, text=True)
+    if published.returncode or not published.stdout.strip():
+        return False
+    host, port = published.stdout.split()[0].rsplit(":", 1)
+    return http_answers(host, int(port))
+
+
+def http_answers(host: str, port: int) -> bool:
+    """Whether an HTTP server answers at (host, port): Docker's proxy accepts and closes without a word while
+    nothing listens behind it."""
+    try:
+        with socket.create_connection((host, port), timeout=5) as connection:
+            connection.sendall(b"GET /ready HTTP/1.0\r\n\r\n")
+            return connection.recv(16).startswith(b"HTTP/")
+    except OSError:
+        return False
+
+
+def _wait_for_runtime(containers: set[str], process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + RUNTIME_READY_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"sam local start-lambda stopped:\n{log_path.read_text(errors='replace')[-4000:]}")
+        if containers and all(_runtime_answers(container) for container in containers):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the warm container's runtime emulator did not answer within {RUNTIME_READY_SECONDS} s")
+
+
 def invoke(
     event_path: Path, emulator_url: str, environ: Mapping[str, str] = os.environ, template: Path = BUILT_TEMPLATE
 ) -> int:
-    """The real `sam local invoke` of one event file: the result on stdout, SAM's and the function's log on
-    stderr; SAM's exit code."""
+    """One event file through the built function in `sam local start-lambda`'s container: the answer on stdout
+    (as `sam local invoke` prints it); on failure, what SAM said.
+
+    Not `sam local invoke`: it posts the event three times within 0.35 s of starting the container, and here
+    (Docker's userland proxy, the runtime emulator starting under qemu) that raced the emulator's start and lost:
+    no answer at once, or a request left hanging until the timeout (docs/sam-local.md, "Why start-lambda")."""
     if not template.exists():
         build()
-    with local_environment(emulator_url, environ) as (image, endpoint_url, env_vars_file):
-        command = [SAM, "local", "invoke", FUNCTION, "--event", str(event_path)]
-        command += sam_arguments(image, endpoint_url, env_vars_file, template)
-        return subprocess.run(command, cwd=REPO_ROOT, env=sam_environment(environ), check=False).returncode
+    with start_lambda(emulator_url, environ, template) as function:
+        started = time.monotonic()
+        answer = function.invoke(json.loads(event_path.read_text(encoding="utf-8")))
+        seconds = time.monotonic() - started
+    print(f"sam-invoke: answered in {seconds:.1f} s (the container's first invoke: its init)", file=sys.stderr)
+    print(json.dumps(answer, ensure_ascii=False))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             raise FileNotFoundError(f"no event file {args.event}")
         check_stack(emulator_url)
         return invoke(args.event, emulator_url, template=args.template)
-    except (OSError, NotReady, StackNotRunning) as error:
+    except (OSError, NotReady, StackNotRunning, RuntimeError, subprocess.CalledProcessError) as error:
         print(f"sam-invoke: {error}", file=sys.stderr)
         return 1
 
