@@ -21,7 +21,7 @@ import pytest
 from livekit_authctl import local_stack
 from tests.layer_pins import AUTHCTL_REQUIREMENTS, DEV_CONSTRAINTS, LAYER_REQUIREMENTS, ROOT, exact_pins
 from tools.ci import cfn_template
-from tools.local.stack import emulator_running
+from tools.local.emulator import emulator_running
 
 PIP = ("-m", "pip", "--disable-pip-version-check", "--quiet")
 

@@ -9,7 +9,7 @@ import pytest
 
 from tools import REPO_ROOT
 from tools.ci import cfn_template
-from tools.local import base_image, fake_aws, sam_local
+from tools.local import base_image, bridge_relay, fake_aws, sam_bytecode, sam_local
 from tools.local import stack as local_stack
 
 
@@ -50,7 +50,7 @@ def test_the_relay_carries_both_directions_between_its_address_and_the_target():
                 connection.sendall(connection.recv(1024).upper())
 
         threading.Thread(target=shout_back, daemon=True).start()
-        with sam_local.BridgeRelay(fake_aws.HOST, upstream.getsockname()[:2]) as relay:
+        with bridge_relay.BridgeRelay(fake_aws.HOST, upstream.getsockname()[:2]) as relay:
             with socket.create_connection(relay.address, timeout=5) as client:
                 client.sendall(b"ping")
                 assert client.recv(1024) == b"PING"
@@ -105,7 +105,7 @@ def test_the_runtime_counts_as_up_only_when_an_http_server_answers_behind_the_po
 def test_the_local_copy_of_the_build_has_3_13_bytecode_at_the_containers_paths_and_the_build_has_none(
     tmp_path, monkeypatch
 ):
-    if sam_local.host_python313() is None:  # the image's python3.13 compiles it then (tests/sam_local covers that)
+    if sam_bytecode.host_python313() is None:  # the image's python3.13 compiles it then (tests/sam_local covers that)
         pytest.skip("no python3.13 on this machine")
     build = tmp_path / "build"
     (build / "AuthClientFunction").mkdir(parents=True)
@@ -113,9 +113,9 @@ def test_the_local_copy_of_the_build_has_3_13_bytecode_at_the_containers_paths_a
     (build / "CommonLayer" / "python").mkdir(parents=True)
     (build / "CommonLayer" / "python" / "shared.py").write_text("NAME = 'layer'\n")
     (build / "template.yaml").write_text("Resources: {}\n")
-    monkeypatch.setattr(sam_local, "COMPILED_DIR", tmp_path / "compiled")
+    monkeypatch.setattr(sam_bytecode, "COMPILED_DIR", tmp_path / "compiled")
 
-    template = sam_local.compiled_build(build / "template.yaml", "unused:image")
+    template = sam_bytecode.compiled_build(build / "template.yaml", "unused:image")
 
     copy = template.parent
     assert template.read_text() == "Resources: {}\n"
@@ -131,6 +131,6 @@ def test_the_local_copy_of_the_build_has_3_13_bytecode_at_the_containers_paths_a
         assert int.from_bytes(pyc[4:8], "little") == 0b01  # hash-based, unchecked: no mtime to go stale
         assert inside in pyc
     assert not list(build.rglob("__pycache__"))  # what sam deploy packages is untouched
-    assert sam_local.compiled_build(build / "template.yaml", "unused:image") == template  # reused
-    assert sam_local.has_bytecode(copy)
-    assert sam_local.compiled_build(template, "unused:image") == template  # a build with bytecode runs as it is
+    assert sam_bytecode.compiled_build(build / "template.yaml", "unused:image") == template  # reused
+    assert sam_bytecode.has_bytecode(copy)
+    assert sam_bytecode.compiled_build(template, "unused:image") == template  # a build with bytecode runs as it is

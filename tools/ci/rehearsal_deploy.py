@@ -24,7 +24,7 @@ from livekit_auth.tokens import LiveKitCredentials
 from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import fake_aws
-from tools.local.stack import emulator_running
+from tools.local.emulator import emulator_running
 
 ROOT = REPO_ROOT
 SAM = str(Path(sys.executable).parent / "sam")

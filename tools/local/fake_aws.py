@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 # The `make run` emulator's address, credentials and tables: authctl's, which an installed authctl needs too.
 from livekit_authctl.local_stack import (  # noqa: F401 - re-exported for the tests and tools
@@ -37,6 +40,17 @@ TARGETING_VARIABLES = (
     "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_SSM",
 )
+
+
+def add_emulator_port(parser: argparse.ArgumentParser) -> None:
+    """The `--emulator-port` option of every tool that talks to the `make run` emulator."""
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=int(os.environ.get("EMULATOR_PORT", DEFAULT_EMULATOR_PORT)),
+        help=f"the port of the `make run` emulator (default: $EMULATOR_PORT or {DEFAULT_EMULATOR_PORT})",
+    )
+
 
 # ---- the function over the emulator ------------------------------------------------------------------
 

@@ -58,12 +58,7 @@ def invoke_events(paths: list[Path], emulator_url: str) -> dict[str, dict[str, A
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.local.invoke", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--emulator-port",
-        type=int,
-        default=int(os.environ.get("EMULATOR_PORT", fake_aws.DEFAULT_EMULATOR_PORT)),
-        help="the port of the `make run` emulator (default: $EMULATOR_PORT or 5000)",
-    )
+    fake_aws.add_emulator_port(parser)
     parser.add_argument(
         "events", nargs="+", type=Path, metavar="EVENT", help="an API Gateway event file, e.g. events/login_ok.json"
     )

@@ -23,16 +23,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
-import selectors
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -43,13 +40,14 @@ from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import base_image, docker_host, fake_aws
 from tools.local import stack as local_stack
+from tools.local.bridge_relay import BridgeRelay
+from tools.local.sam_bytecode import compiled_build
 
 FUNCTION = "AuthClientFunction"
 BUILT_TEMPLATE = REPO_ROOT / ".aws-sam" / "build" / "template.yaml"
 SAM = str(Path(sys.executable).parent / "sam")
 OFFICIAL_IMAGE = "public.ecr.aws/lambda/python:3.13-arm64"
 START_LAMBDA_SECONDS = 600  # SAM builds its emulator image on the base image first (RUN steps under qemu)
-COMPILED_DIR = docker_host.CACHE_DIR / "compiled-build"
 RUNTIME_READY_SECONDS = 120  # the runtime emulator (a Go binary) starting in its container, under qemu
 # SAM posts the event three times within 0.35 s of starting the container; through Docker's userland proxy the
 # port accepts before the runtime emulator listens inside, so under qemu the invoke can end with no answer.
@@ -87,64 +85,6 @@ def sam_arguments(image: str, endpoint_url: str, env_vars_file: Path, template: 
     return [*arguments, "--parameter-overrides", f"LocalEndpointUrl={endpoint_url}"]
 
 
-# ---- the network: the emulator, reachable from the bridge --------------------------------------------
-
-
-class BridgeRelay:
-    """Forwards TCP connections from (host, an ephemeral port) to `target`, on a thread, until closed."""
-
-    def __init__(self, host: str, target: tuple[str, int]) -> None:
-        self._target = target
-        self._listener = socket.create_server((host, 0))
-        self._listener.setblocking(False)
-        self._closing = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="bridge-relay", daemon=True)
-        self.address = self._listener.getsockname()[:2]
-
-    def __enter__(self) -> BridgeRelay:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._closing.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.address[0]}:{self.address[1]}"
-
-    def _serve(self) -> None:
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._listener, selectors.EVENT_READ)
-            while not self._closing.is_set():
-                for key, _ in selector.select(timeout=0.2):
-                    if key.fileobj is self._listener:
-                        client, _ = self._listener.accept()
-                        upstream = socket.create_connection(self._target)
-                        for one, other in ((client, upstream), (upstream, client)):
-                            one.setblocking(False)
-                            selector.register(one, selectors.EVENT_READ, other)
-                        continue
-                    source, sink = key.fileobj, key.data
-                    try:
-                        data = source.recv(65536)  # type: ignore[union-attr]
-                        if data:
-                            sink.setblocking(True)
-                            sink.sendall(data)
-                            sink.setblocking(False)
-                            continue
-                    except OSError:
-                        pass
-                    for end in (source, sink):
-                        with contextlib.suppress(KeyError, ValueError):
-                            selector.unregister(end)
-                        end.close()  # type: ignore[union-attr]
-            for key in list(selector.get_map().values()):
-                if key.fileobj is not self._listener:
-                    key.fileobj.close()  # type: ignore[union-attr]
-
-
 # ---- putting it together -------------------------------------------------------------------------------
 
 
@@ -154,68 +94,6 @@ def build(build_dir: Path | None = None) -> Path:
     command = [SAM, "build", "--region", fake_aws.REGION, *where]
     subprocess.run(command, cwd=REPO_ROOT, env=sam_environment(), check=True, capture_output=bool(build_dir))
     return (build_dir or BUILT_TEMPLATE.parent) / "template.yaml"
-
-
-def host_python313() -> str | None:
-    """A Python 3.13 on this machine (any 3.13.x and any architecture write the same bytecode), else None."""
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates = [shutil.which("python3.13"), *map(str, sorted(pyenv.glob("3.13*/bin/python3.13")))]
-    for candidate in filter(None, candidates):
-        probe = [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"]
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            if subprocess.run(probe, capture_output=True, text=True, timeout=60).stdout.strip() == "True":
-                return candidate
-    return None
-
-
-def _tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:12]
-
-
-def has_bytecode(build_dir: Path) -> bool:
-    """Whether every module of a `sam build` output has its Python 3.13 .pyc (the build compiles them when the
-    Makefile finds a python3.13: PY313)."""
-    return all(
-        (source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc").exists()
-        for source in build_dir.rglob("*.py")
-    )
-
-
-def compiled_build(template: Path, image: str) -> Path:
-    """The template of a `sam build` output whose modules all have Python 3.13 bytecode: the build itself when
-    it has (what deploys, then, is what runs), else a copy with it.
-
-    Under qemu, compiling the layer's and the function's modules at each cold start cost a large part of the
-    init (docs/sam-local.md, "Times"). The copy (under COMPILED_DIR, git-ignored, keyed by the build's contents)
-    gets unchecked-hash .pyc with the container's paths (/var/task, /opt), written by a host python3.13, else
-    once by the image's own python3.13 under qemu; the build itself is left as `sam build` made it.
-    """
-    build_dir = template.parent
-    if has_bytecode(build_dir):
-        return template
-    copy = COMPILED_DIR / _tree_hash(build_dir)
-    if (copy / ".compiled").exists():
-        return copy / template.name
-    shutil.rmtree(COMPILED_DIR, ignore_errors=True)  # one compiled build at a time: the latest
-    shutil.copytree(build_dir, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    places = {  # what the container mounts where: the function at /var/task, each layer at /opt
-        path: "/var/task" if (path / "app.py").exists() else "/opt" for path in copy.iterdir() if path.is_dir()
-    }
-    python = host_python313()
-    for path, inside in places.items():
-        options = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash", "-p", inside]
-        if python:
-            subprocess.run([python, "-m", "compileall", *options, "-s", str(path), str(path)], check=True)
-        else:  # no host 3.13: the image's python3.13 under qemu (about a minute, once per build)
-            mount = ["-v", f"{path}:{inside}"]
-            command = ["docker", "run", "--rm", *mount, "--entrypoint", f"/usr/bin/{base_image.PYTHON}", image]
-            subprocess.run([*command, "-m", "compileall", *options, "-s", inside, inside], check=True)
-    (copy / ".compiled").write_text(python or image, encoding="utf-8")
-    return copy / template.name
 
 
 def prepare() -> str:
@@ -384,12 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     from tools.local.invoke import StackNotRunning, check_stack
 
     parser = argparse.ArgumentParser(prog="python -m tools.local.sam_local", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--emulator-port",
-        type=int,
-        default=int(os.environ.get("EMULATOR_PORT", fake_aws.DEFAULT_EMULATOR_PORT)),
-        help="the port of the `make run` emulator (default: $EMULATOR_PORT or 5000)",
-    )
+    fake_aws.add_emulator_port(parser)
     parser.add_argument(
         "--template", type=Path, default=BUILT_TEMPLATE, help="a `sam build` output (default: .aws-sam/build)"
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import logging
 import os
 import shutil
 import signal
@@ -26,9 +25,8 @@ import tempfile
 import threading
 import time
 import warnings
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ from tools import REPO_ROOT
 from tools.ci import cfn_template
 from tools.local import demo_data, fake_aws, livekit_server, output
 from tools.local.api_gateway import ApiGateway, LambdaHandler
+from tools.local.emulator import emulator_running
 from tools.local.fake_aws import DEFAULT_EMULATOR_PORT, HOST, TABLE_PREFIX, local_table_names
 
 MODULE = "tools.local.stack"
@@ -104,9 +103,7 @@ def fill_emulator(settings: Mapping[str, str], *, seed_demo: bool, livekit_url: 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m " + MODULE, description=__doc__.splitlines()[0])
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", DEFAULT_API_PORT)))
-    parser.add_argument(
-        "--emulator-port", type=int, default=int(os.environ.get("EMULATOR_PORT", DEFAULT_EMULATOR_PORT))
-    )
+    fake_aws.add_emulator_port(parser)
     parser.add_argument("--no-demo-data", action="store_true", help="start with empty tables")
     parser.add_argument(
         "--existing-tables",
@@ -171,55 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         output.say("stopped")
     return 0
-
-
-@contextmanager
-def emulator_running(port: int) -> Iterator[str]:
-    """moto in server mode on a thread of this process, for the duration; yields its URL."""
-    from moto.server import ThreadedMotoServer  # only the stack needs moto; invoke imports this module
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the API's own request log is the one to read
-    idempotent_transactions()
-    emulator = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    emulator.start()
-    try:
-        host, bound_port = emulator.get_host_and_port()
-        yield f"http://{host}:{bound_port}"
-    finally:
-        emulator.stop()
-
-
-IDEMPOTENCY_TOKENS_KEPT = 10_000
-
-
-def idempotent_transactions() -> None:
-    """Make moto run a TransactWriteItems once per ClientRequestToken, as DynamoDB does.
-
-    botocore sends a token and keeps it across retries. moto runs every retry, so under load a retry
-    after a read timeout (livekit_auth.aws) failed its own first try's `attribute_not_exists` and the
-    local stack answered a login with a 500 that AWS would not give (schemathesis found it).
-    """
-    from moto.dynamodb.responses import DynamoHandler
-
-    original = DynamoHandler.transact_write_items
-    if getattr(original, "idempotent", False):
-        return
-    answers: OrderedDict[str, Any] = OrderedDict()
-    one_at_a_time = threading.Lock()  # a retry waits for its first try, then gets the same answer
-
-    def transact_write_items(handler: DynamoHandler) -> Any:
-        token = handler.body.get("ClientRequestToken")
-        if not token:
-            return original(handler)
-        with one_at_a_time:
-            if token not in answers:
-                answers[token] = original(handler)  # a refused transaction raises: a retry runs it again
-                if len(answers) > IDEMPOTENCY_TOKENS_KEPT:
-                    answers.popitem(last=False)
-            return answers[token]
-
-    transact_write_items.idempotent = True  # type: ignore[attr-defined]
-    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def tables_from_environment() -> dict[str, str]:
