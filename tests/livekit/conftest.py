@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 import pytest
 
 from tests.support import livekit as lk
+from tests.support.missing_tools import require
 from tools.local import livekit_server
 from tools.local import stack as local_stack
 from tools.local.livekit_server import LiveKitServer
@@ -24,7 +25,7 @@ StartServer = Callable[..., LiveKitServer]
 
 @pytest.fixture(scope="session")
 def livekit_binary() -> None:
-    lk.require(livekit_server.missing())
+    require(livekit_server.missing())
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from livekit_auth import messages
 from livekit_auth.tokens import room_name
 from tests.support import livekit as lk
+from tests.support.missing_tools import require
 from tools import REPO_ROOT
 from tools.local import join_page
 from tools.local.demo_data import DEMO, DEMO_PASSWORD, NO_CHANNELS, PUBLIC_CHANNEL
@@ -35,7 +36,7 @@ def playwright_missing() -> str | None:
 def browser_run(livekit, tmp_path_factory) -> dict:
     """One Chromium session over the join page; what the page and the room's other participant saw."""
     for missing in (lk.chromium_missing(), lk.node_missing(), playwright_missing()):
-        lk.require(missing)
+        require(missing)
     screenshot = tmp_path_factory.mktemp("browser") / "joined.png"
     room = room_name(PUBLIC_CHANNEL[0])
     with join_page.serving() as allowed_origin, join_page.serving() as disallowed_origin:

@@ -15,5 +15,6 @@ http_stack       running_stack: the local stack over HTTP, started once (the `st
 livekit_servers  two stand-in LiveKit servers with their own keys, configured as the function's (livekit_servers)
 stacks           stand-ins for deployed stacks (outputs and parameters) for authctl --stack
 snapstart        one SnapStart snapshot restored twice, emulated with fork (run as a module)
+missing_tools    the real-software tiers' rule: skip with one line where a tool is missing, fail under CI
 livekit          the tier against LiveKit's software: missing tools, the stack pointed at a server, SDK rooms
 """

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import pytest
 import requests
 from livekit import api
 
@@ -39,15 +38,6 @@ HTTP_TIMEOUT_SECONDS = 10
 
 
 # ---- the tools the tier needs ------------------------------------------------------------------------------
-
-
-def require(missing: str | None) -> None:
-    """Skip with the one line `missing` says (what is missing and how to get it); under CI (`CI` set) fail."""
-    if missing is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI needs it: {missing}")
-    pytest.skip(missing)
 
 
 def chromium_missing() -> str | None:

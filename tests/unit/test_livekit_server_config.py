@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from tests.support import livekit as livekit_tier
+from tests.support import missing_tools
 from tools.local import livekit_server
 
 PORTS = livekit_server.Ports(http=17880, rtc_tcp=17881, rtc_udp=17882)
@@ -60,9 +60,9 @@ def test_without_go_the_server_is_missing_with_one_line_on_how_to_get_it(monkeyp
 
 
 def stop_of(missing: str | None) -> tuple[type, str] | None:
-    """What livekit_tier.require(missing) raises (its type and message), or None."""
+    """What missing_tools.require(missing) raises (its type and message), or None."""
     try:
-        livekit_tier.require(missing)
+        missing_tools.require(missing)
     except (pytest.skip.Exception, pytest.fail.Exception) as stop:
         return type(stop), str(stop)
     return None
